@@ -1,0 +1,30 @@
+import type { Static } from '@sinclair/typebox';
+import { emergencyCall } from './emergency-call.js';
+import { gatewayHeartbeat } from './gateway-heartbeat.js';
+
+/**
+ * Every message kind carewatch knows. Adding a device type means adding a file
+ * in this folder and one entry here; nothing else re-declares a payload.
+ */
+export const KINDS = {
+  [emergencyCall.kind]: emergencyCall,
+  [gatewayHeartbeat.kind]: gatewayHeartbeat,
+} as const;
+
+export type KindName = keyof typeof KINDS;
+
+/** The typed envelope of one kind. */
+export type EnvelopeOf<K extends KindName> = Static<(typeof KINDS)[K]['envelope']> & {
+  kind: K;
+  data: Static<(typeof KINDS)[K]['data']>;
+};
+
+/** Any valid carewatch envelope, discriminated by `kind`. */
+export type Envelope = { [K in KindName]: EnvelopeOf<K> }[KindName];
+
+export function isKnownKind(kind: string): kind is KindName {
+  return Object.hasOwn(KINDS, kind);
+}
+
+export * from './emergency-call.js';
+export * from './gateway-heartbeat.js';

@@ -1,0 +1,57 @@
+import { isValidId } from './ids.js';
+import { TOPIC_ROOT } from './version.js';
+
+/**
+ * Topic layout, one place for every part of carewatch:
+ *
+ *   carewatch/v1/sites/{siteId}/events           QoS 1, envelopes (alarms, calls, state changes)
+ *   carewatch/v1/sites/{siteId}/telemetry        QoS 0/1, envelopes with periodic figures (heartbeats)
+ *   carewatch/v1/sites/{siteId}/status           retained, gateway online/offline (also the last will)
+ *   carewatch/v1/sites/{siteId}/inventory        retained, devices/cameras/zones report
+ *   carewatch/v1/sites/{siteId}/cmd/{name}       central -> gateway command
+ *   carewatch/v1/sites/{siteId}/cmd/{name}/reply gateway -> central reply
+ */
+export type Channel = 'events' | 'telemetry' | 'status' | 'inventory';
+export const CHANNELS: readonly Channel[] = ['events', 'telemetry', 'status', 'inventory'];
+
+export const SITES_PREFIX = `${TOPIC_ROOT}/sites/`;
+
+export function siteTopic(siteId: string, channel: Channel): string {
+  return `${SITES_PREFIX}${siteId}/${channel}`;
+}
+
+export function commandTopic(siteId: string, name: string): string {
+  return `${SITES_PREFIX}${siteId}/cmd/${name}`;
+}
+
+export function commandReplyTopic(siteId: string, name: string): string {
+  return `${SITES_PREFIX}${siteId}/cmd/${name}/reply`;
+}
+
+/** Subscription filter a gateway uses for its own commands. */
+export function commandFilter(siteId: string): string {
+  return `${SITES_PREFIX}${siteId}/cmd/+`;
+}
+
+export type ParsedTopic =
+  | { siteId: string; type: 'channel'; channel: Channel }
+  | { siteId: string; type: 'command'; command: string }
+  | { siteId: string; type: 'reply'; command: string };
+
+/** Parses a concrete (wildcard-free) topic; null when it is not a carewatch site topic. */
+export function parseTopic(topic: string): ParsedTopic | null {
+  if (!topic.startsWith(SITES_PREFIX)) return null;
+  const parts = topic.slice(SITES_PREFIX.length).split('/');
+  const siteId = parts[0];
+  if (!siteId || !isValidId(siteId)) return null;
+  if (parts.length === 2) {
+    const channel = parts[1] as Channel;
+    return CHANNELS.includes(channel) ? { siteId, type: 'channel', channel } : null;
+  }
+  if (parts[1] !== 'cmd') return null;
+  const command = parts[2];
+  if (!command || !isValidId(command)) return null;
+  if (parts.length === 3) return { siteId, type: 'command', command };
+  if (parts.length === 4 && parts[3] === 'reply') return { siteId, type: 'reply', command };
+  return null;
+}

@@ -1,0 +1,35 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { commandReplyTopic, commandTopic, parseTopic, siteTopic } from '../../protocol/index.js';
+
+describe('topics', () => {
+  it('round-trips every channel, command and reply topic', () => {
+    const id = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,20}$/);
+    fc.assert(
+      fc.property(id, id, fc.constantFrom('events', 'telemetry', 'status', 'inventory' as const), (s, c, ch) => {
+        expect(parseTopic(siteTopic(s, ch))).toEqual({ siteId: s, type: 'channel', channel: ch });
+        expect(parseTopic(commandTopic(s, c))).toEqual({ siteId: s, type: 'command', command: c });
+        expect(parseTopic(commandReplyTopic(s, c))).toEqual({ siteId: s, type: 'reply', command: c });
+      }),
+    );
+  });
+
+  it('rejects foreign and malformed topics', () => {
+    for (const t of [
+      'carewatch/v2/sites/s1/events',
+      'carewatch/v1/sites/s1/evil',
+      'carewatch/v1/sites//events',
+      'carewatch/v1/sites/+/events',
+      'carewatch/v1/sites/s1/events/extra',
+      'carewatch/v1/sites/s1/cmd',
+      'carewatch/v1/sites/s1/cmd/x/reply/y',
+      'zigbee2mqtt/button',
+    ]) {
+      expect(parseTopic(t), t).toBeNull();
+    }
+  });
+
+  it('never throws on arbitrary strings', () => {
+    fc.assert(fc.property(fc.string(), (s) => void parseTopic(`carewatch/v1/sites/${s}`)));
+  });
+});
