@@ -2,6 +2,7 @@ export * from './build.js';
 export * from './command.js';
 export * from './envelope.js';
 export * from './ids.js';
+export * from './inventory.js';
 export * from './kinds/index.js';
 export * from './status.js';
 export * from './topics.js';

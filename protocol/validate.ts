@@ -4,6 +4,7 @@ import addFormatsModule from 'ajv-formats';
 import { Command, CommandReply } from './command.js';
 import { EnvelopeHeader } from './envelope.js';
 import { type Envelope, isKnownKind, KINDS, type KindName } from './kinds/index.js';
+import { Inventory } from './inventory.js';
 import { GatewayStatus } from './status.js';
 
 /** Largest payload accepted on any carewatch topic. */
@@ -16,7 +17,8 @@ export type RejectCode =
   | 'KIND_UNKNOWN'
   | 'DATA_INVALID'
   | 'STATUS_INVALID'
-  | 'COMMAND_INVALID';
+  | 'COMMAND_INVALID'
+  | 'INVENTORY_INVALID';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; code: RejectCode; message: string };
 
@@ -39,6 +41,7 @@ const dataValidators = new Map<KindName, ValidateFunction>(
 const statusValidator = compile<GatewayStatus>(GatewayStatus);
 const commandValidator = compile<Command>(Command);
 const replyValidator = compile<CommandReply>(CommandReply);
+const inventoryValidator = compile<Inventory>(Inventory);
 
 /** Renders ajv errors as `where: what`, e.g. `/data/action: must be equal to one of the allowed values`. */
 export function describeErrors(errors: ErrorObject[] | null | undefined, prefix = ''): string {
@@ -104,3 +107,4 @@ function decodeWith<T>(payload: Buffer | string, v: ValidateFunction<T>, code: R
 export const decodeStatus = (p: Buffer | string) => decodeWith(p, statusValidator, 'STATUS_INVALID');
 export const decodeCommand = (p: Buffer | string) => decodeWith(p, commandValidator, 'COMMAND_INVALID');
 export const decodeCommandReply = (p: Buffer | string) => decodeWith(p, replyValidator, 'COMMAND_INVALID');
+export const decodeInventory = (p: Buffer | string) => decodeWith(p, inventoryValidator, 'INVENTORY_INVALID');

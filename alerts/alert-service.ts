@@ -1,0 +1,172 @@
+import type { CentralBus, PresenceNotice, StoredEventNotice } from '../central/bus.js';
+import type { Clock } from '../lib/clock.js';
+import { CarewatchError } from '../lib/errors.js';
+import { logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
+import { mintId } from '../protocol/index.js';
+import type { Alert, AlertRepo, EventRepo } from '../storage/types.js';
+import { Escalator, type EscalationConfig } from './escalation.js';
+import { actionForEvent, actionForPresence, type RuleAction } from './rules.js';
+
+const log = logger('alerts');
+
+/**
+ * Turns stored events into alerts. Work is applied one item at a time in
+ * arrival order; every change is one store transaction that also claims the
+ * triggering event, so a crash replays unprocessed events without doubling.
+ */
+export class AlertService {
+  private queue: Promise<void> = Promise.resolve();
+  private readonly escalator: Escalator;
+  private unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly deps: {
+      alerts: AlertRepo;
+      events: EventRepo;
+      bus: CentralBus;
+      clock: Clock;
+      metrics: Metrics;
+      escalation: EscalationConfig;
+    },
+  ) {
+    this.escalator = new Escalator({ ...deps, notify: (alert) => this.changed(alert, 'escalated') });
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = [
+      this.deps.bus.on('event.stored', (n) => this.enqueue(() => this.onEvent(n.envelope.id, n))),
+      this.deps.bus.on('gateway.presence', (p) => this.enqueue(() => this.onPresence(p))),
+    ];
+    await this.enqueue(() => this.recover());
+    await this.escalator.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.unsubscribe) u();
+    await this.escalator.stop();
+    await this.queue;
+  }
+
+  /** Waits until everything queued so far has been applied. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(work).catch((err) => {
+      this.deps.metrics.counter('carewatch_alert_errors_total', 'alert processing failures').inc();
+      log.error({ err }, 'alert processing failed');
+    });
+    return this.queue;
+  }
+
+  /** Events stored before a crash but never turned into alert changes. */
+  private async recover(): Promise<void> {
+    let total = 0;
+    for (;;) {
+      const batch = await this.deps.events.unprocessed(500);
+      if (batch.length === 0) break;
+      for (const e of batch) await this.onEvent(e.id, { envelope: e.envelope, gatewayId: e.gatewayId, receivedAt: e.receivedAt });
+      total += batch.length;
+    }
+    if (total) log.info({ events: total }, 'recovered unprocessed events');
+  }
+
+  private async onEvent(eventId: string, n: StoredEventNotice): Promise<void> {
+    const env = n.envelope;
+    const action = actionForEvent(env);
+    await this.apply(action, { siteId: env.siteId, source: env.deviceId, eventId, drill: env.drill === true, actor: `device:${env.deviceId}` });
+  }
+
+  private async onPresence(p: PresenceNotice): Promise<void> {
+    await this.apply(actionForPresence(p), {
+      siteId: p.siteId,
+      source: p.gatewayId,
+      eventId: null,
+      drill: false,
+      actor: `gateway:${p.gatewayId}`,
+    });
+  }
+
+  private async apply(
+    action: RuleAction,
+    ctx: { siteId: string; source: string; eventId: string | null; drill: boolean; actor: string },
+  ): Promise<void> {
+    const now = this.deps.clock.now();
+    const claim = ctx.eventId ?? undefined;
+    if (action.op === 'none') {
+      if (claim) await this.deps.events.markProcessed(claim);
+      return;
+    }
+    if (action.op === 'open') {
+      const r = await this.deps.alerts.openOrRepeat(
+        {
+          id: mintId(),
+          siteId: ctx.siteId,
+          source: ctx.source,
+          type: action.type,
+          severity: action.severity,
+          title: action.title,
+          eventId: ctx.eventId,
+          drill: ctx.drill,
+          at: now,
+          nextEscalationAt: action.escalates && !ctx.drill ? this.escalator.firstDeadline(now) : null,
+          actor: ctx.actor,
+        },
+        claim,
+      );
+      if (r === 'already-processed') return;
+      this.changed(r.alert, r.created ? 'opened' : 'repeated');
+      if (r.created && r.alert.nextEscalationAt !== null) this.escalator.reschedule();
+      return;
+    }
+    const resolved = await this.deps.alerts.resolveByKey(
+      { siteId: ctx.siteId, source: ctx.source, type: action.type },
+      { actor: ctx.actor, at: now, note: action.note, eventId: ctx.eventId },
+      claim,
+    );
+    if (resolved && resolved !== 'already-processed') this.changed(resolved, 'resolved');
+  }
+
+  private changed(alert: Alert, change: 'opened' | 'repeated' | 'acknowledged' | 'resolved' | 'escalated'): void {
+    this.deps.metrics
+      .counter('carewatch_alert_changes_total', 'alert lifecycle changes', ['change', 'type'])
+      .inc({ change, type: alert.type });
+    this.deps.bus.emit('alert.changed', { alert, change });
+  }
+
+  /** A user acknowledges: stops escalation. */
+  async acknowledge(id: string, actor: string, note: string | null): Promise<Alert> {
+    return this.userTransition(id, ['open'], 'acknowledged', actor, note);
+  }
+
+  async resolve(id: string, actor: string, note: string | null): Promise<Alert> {
+    return this.userTransition(id, ['open', 'acknowledged'], 'resolved', actor, note);
+  }
+
+  private async userTransition(
+    id: string,
+    from: Array<'open' | 'acknowledged'>,
+    to: 'acknowledged' | 'resolved',
+    actor: string,
+    note: string | null,
+  ): Promise<Alert> {
+    let result: Alert | null = null;
+    let current: Alert | null = null;
+    await this.enqueue(async () => {
+      result = await this.deps.alerts.transition(id, from, to, { actor, at: this.deps.clock.now(), note });
+      if (!result) current = await this.deps.alerts.get(id);
+    });
+    if (result) {
+      this.changed(result, to);
+      return result;
+    }
+    if (!current) throw new CarewatchError('ALERT_NOT_FOUND', `alert ${id} does not exist`);
+    throw new CarewatchError(
+      'ALERT_TRANSITION_INVALID',
+      `alert ${id} is ${(current as Alert).state}; it cannot become ${to}`,
+      { state: (current as Alert).state },
+    );
+  }
+}

@@ -1,0 +1,33 @@
+import { EventBus } from '../lib/event-bus.js';
+import type { CommandReply, Envelope } from '../protocol/index.js';
+import type { Alert, AuditEntry } from '../storage/types.js';
+
+export interface StoredEventNotice {
+  envelope: Envelope;
+  gatewayId: string | null;
+  receivedAt: number;
+}
+
+export interface PresenceNotice {
+  gatewayId: string;
+  siteId: string;
+  state: 'online' | 'offline';
+  at: number;
+  reason: string | null;
+}
+
+export interface AlertNotice {
+  alert: Alert;
+  change: AuditEntry['action'];
+}
+
+/** What the central's modules tell each other. */
+export interface CentralEvents {
+  'event.stored': StoredEventNotice;
+  'gateway.presence': PresenceNotice;
+  'alert.changed': AlertNotice;
+  'command.reply': { siteId: string; command: string; reply: CommandReply };
+}
+
+export type CentralBus = EventBus<CentralEvents>;
+export const createCentralBus = (): CentralBus => new EventBus<CentralEvents>();

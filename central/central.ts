@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { AlertService } from '../alerts/alert-service.js';
+import { Sessions } from '../dashboard/auth.js';
+import { dashboardApp } from '../dashboard/app.js';
+import { WsHub } from '../dashboard/ws-hub.js';
+import { CentralBroker } from '../ingest/broker.js';
+import { GatewayCredentials } from '../ingest/credentials.js';
+import { IngestPipeline } from '../ingest/pipeline/index.js';
+import { PresenceTracker } from '../ingest/presence.js';
+import { type Clock, systemClock } from '../lib/clock.js';
+import { logger } from '../lib/logger.js';
+import { Metrics } from '../lib/metrics.js';
+import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
+import type { CentralStore } from '../storage/types.js';
+import { createCentralBus } from './bus.js';
+import type { CentralConfig } from './config.js';
+
+const log = logger('central');
+
+export function centralDbPath(config: Pick<CentralConfig, 'dataDir'>): string {
+  return join(config.dataDir, 'central.db');
+}
+
+/**
+ * The central process: store, ingest (broker + pipeline + presence), alerts
+ * and the HTTP/WebSocket API. A thin controller: modules start in dependency
+ * order and stop in reverse.
+ */
+export class Central {
+  readonly metrics = new Metrics({ defaults: true });
+  readonly bus = createCentralBus();
+  store!: CentralStore;
+  broker!: CentralBroker;
+  alerts!: AlertService;
+  presence!: PresenceTracker;
+  http!: FastifyInstance;
+  hub!: WsHub;
+  private ready = false;
+  ports: { mqtt?: number; mqtts?: number; http?: number } = {};
+
+  constructor(
+    private readonly config: CentralConfig,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  async start(): Promise<void> {
+    const { config, clock, metrics, bus } = this;
+    this.store = openSqliteCentralStore(centralDbPath(config));
+    const store = this.store;
+    this.presence = new PresenceTracker({
+      registry: store.registry,
+      bus,
+      clock,
+      missedFactor: config.presence.missedHeartbeats,
+    });
+    this.alerts = new AlertService({
+      alerts: store.alerts,
+      events: store.events,
+      bus,
+      clock,
+      metrics,
+      escalation: config.alerts.escalation,
+    });
+    let broker: CentralBroker | undefined;
+    const pipeline = new IngestPipeline({ events: store.events, metrics, devicesOf: (s) => broker?.devicesOf(s) });
+    broker = new CentralBroker({
+      config: config.mqtt,
+      credentials: new GatewayCredentials(store.registry),
+      pipeline,
+      presence: this.presence,
+      registry: store.registry,
+      metrics,
+      bus,
+    });
+    this.broker = broker;
+    this.hub = new WsHub({ bus, metrics });
+
+    await this.presence.start();
+    await this.alerts.start();
+    this.hub.start();
+    await this.broker.start();
+    this.http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+    await this.http.register(dashboardApp, {
+      store,
+      alerts: this.alerts,
+      sessions: new Sessions(store.users),
+      hub: this.hub,
+      presence: this.presence,
+      metrics,
+      ready: () => this.ready,
+      secureCookies: config.http.secureCookies,
+    });
+    await this.http.listen({ host: config.http.host, port: config.http.port });
+    const addr = this.http.server.address();
+    this.ports = { ...this.broker.ports, http: typeof addr === 'object' && addr ? addr.port : config.http.port };
+    this.ready = true;
+    log.info({ ports: this.ports, dataDir: config.dataDir }, 'central started');
+  }
+
+  /** Graceful: stop taking new work, drain what is in flight, close the store last. */
+  async stop(): Promise<void> {
+    this.ready = false;
+    await this.broker?.stop();
+    this.hub?.stop();
+    await this.http?.close();
+    await this.alerts?.stop();
+    await this.presence?.stop();
+    await this.store?.close();
+    log.info('central stopped');
+  }
+}

@@ -1,0 +1,49 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { DEFAULT_ESCALATION } from '../alerts/escalation.js';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+
+export const CentralConfig = Type.Object(
+  {
+    dataDir: Type.String({ minLength: 1, default: 'data/central' }),
+    mqtt: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
+        tls: Type.Optional(
+          Type.Object(
+            { port: Port, certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+        secureCookies: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    alerts: Type.Object(
+      {
+        escalation: Type.Object(
+          {
+            ackTimeoutS: Type.Number({ exclusiveMinimum: 0, default: DEFAULT_ESCALATION.ackTimeoutS }),
+            levels: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: DEFAULT_ESCALATION.levels }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    presence: Type.Object(
+      { missedHeartbeats: Type.Number({ minimum: 1, default: 3 }) },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CentralConfig = Static<typeof CentralConfig>;

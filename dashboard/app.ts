@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import websocket from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import type { AlertService } from '../alerts/alert-service.js';
+import type { PresenceTracker } from '../ingest/presence.js';
+import type { Metrics } from '../lib/metrics.js';
+import { packageRoot } from '../lib/paths.js';
+import type { CentralStore } from '../storage/types.js';
+import { type Sessions, siteScope } from './auth.js';
+import { errorHandler } from './errors.js';
+import { alertRoutes } from './routes/alerts.js';
+import { opsRoutes } from './routes/ops.js';
+import { sessionRoutes } from './routes/session.js';
+import { siteRoutes } from './routes/sites.js';
+import type { WsHub } from './ws-hub.js';
+
+export interface AppDeps {
+  store: CentralStore;
+  alerts: AlertService;
+  sessions: Sessions;
+  hub: WsHub;
+  presence: PresenceTracker;
+  metrics: Metrics;
+  ready: () => boolean;
+  secureCookies: boolean;
+}
+
+const PAGE = join(packageRoot(), 'dashboard', 'public', 'index.html');
+
+/** The HTTP API, the supervisor WebSocket and the plain alert page, as one fastify plugin. */
+export async function dashboardApp(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.setErrorHandler(errorHandler);
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await sessionRoutes(app, deps);
+  await alertRoutes(app, deps);
+  await siteRoutes(app, deps);
+  await opsRoutes(app, deps);
+
+  app.get('/api/ws', { websocket: true }, async (socket, req) => {
+    const ctx = await deps.sessions.fromRequest(req);
+    if (!ctx) {
+      socket.close(4401, 'log in first');
+      return;
+    }
+    const snapshot = await deps.store.alerts.list({ siteIds: siteScope(ctx.user), states: ['open', 'acknowledged'] });
+    deps.hub.add(socket, ctx.user, snapshot);
+  });
+
+  app.get('/', async (_req, reply) => {
+    void reply.type('text/html; charset=utf-8');
+    return readFile(PAGE, 'utf8');
+  });
+}

@@ -1,0 +1,82 @@
+import type { WebSocket } from 'ws';
+import type { CentralBus } from '../central/bus.js';
+import { logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
+import type { Alert, User } from '../storage/types.js';
+import { canSeeSite } from './auth.js';
+
+const log = logger('dashboard:ws');
+
+interface Subscriber {
+  socket: WebSocket;
+  user: User;
+}
+
+/** Fans alert changes out to the supervisors allowed to see each site. */
+export class WsHub {
+  private readonly subs = new Set<Subscriber>();
+  private off: (() => void) | undefined;
+  private ping: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: { bus: CentralBus; metrics: Metrics }) {}
+
+  start(): void {
+    this.off = this.deps.bus.on('alert.changed', ({ alert, change }) => this.broadcast(alert, change));
+    this.ping = setInterval(() => {
+      for (const s of this.subs) s.socket.ping();
+    }, 25_000);
+    this.ping.unref();
+  }
+
+  stop(): void {
+    this.off?.();
+    if (this.ping) clearInterval(this.ping);
+    for (const s of this.subs) s.socket.close(1001, 'server shutting down');
+    this.subs.clear();
+  }
+
+  get size(): number {
+    return this.subs.size;
+  }
+
+  add(socket: WebSocket, user: User, snapshot: Alert[]): void {
+    const sub = { socket, user };
+    this.subs.add(sub);
+    this.gauge();
+    socket.on('close', () => {
+      this.subs.delete(sub);
+      this.gauge();
+    });
+    socket.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
+    socket.on('message', () => {
+      // the channel is one-way; actions go through the REST API (role and CSRF checks live there)
+    });
+    this.send(sub, { type: 'snapshot', alerts: snapshot, at: Date.now() });
+  }
+
+  private broadcast(alert: Alert, change: string): void {
+    const msg = JSON.stringify({ type: 'alert', change, alert, at: Date.now() });
+    for (const s of this.subs) {
+      if (canSeeSite(s.user, alert.siteId)) this.sendRaw(s, msg);
+    }
+  }
+
+  private send(s: Subscriber, obj: unknown): void {
+    this.sendRaw(s, JSON.stringify(obj));
+  }
+
+  private sendRaw(s: Subscriber, msg: string): void {
+    if (s.socket.readyState !== s.socket.OPEN) return;
+    // a supervisor whose connection cannot keep up is dropped, not allowed to hold memory
+    if (s.socket.bufferedAmount > 8 * 1024 * 1024) {
+      s.socket.terminate();
+      return;
+    }
+    s.socket.send(msg);
+    this.deps.metrics.counter('carewatch_ws_messages_total', 'messages pushed to supervisors').inc();
+  }
+
+  private gauge(): void {
+    this.deps.metrics.gauge('carewatch_ws_clients', 'connected supervisor sockets').set(this.subs.size);
+  }
+}

@@ -1,0 +1,118 @@
+import type { Migration } from './sqlite/open.js';
+
+/** The central store's schema (SQLite dialect). */
+export const CENTRAL_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE sites (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  region TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE gateways (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL REFERENCES sites(id),
+  secret_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE gateway_presence (
+  gateway_id TEXT PRIMARY KEY REFERENCES gateways(id),
+  site_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  changed_at INTEGER NOT NULL,
+  last_seen_at INTEGER,
+  last_heartbeat_at INTEGER,
+  heartbeat_interval_s REAL,
+  outbox_depth INTEGER,
+  reason TEXT
+);
+CREATE TABLE site_inventory (
+  site_id TEXT PRIMARY KEY REFERENCES sites(id),
+  received_at INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE TABLE events (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  ts TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  drill INTEGER NOT NULL DEFAULT 0,
+  gateway_id TEXT,
+  body TEXT NOT NULL,
+  processed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX events_site_received ON events(site_id, received_at);
+CREATE INDEX events_unprocessed ON events(received_at) WHERE processed = 0;
+CREATE TABLE rejects (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  gateway_id TEXT,
+  topic TEXT NOT NULL,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  excerpt TEXT
+);
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  type TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  state TEXT NOT NULL,
+  title TEXT NOT NULL,
+  event_id TEXT,
+  drill INTEGER NOT NULL DEFAULT 0,
+  count INTEGER NOT NULL DEFAULT 1,
+  opened_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  acked_at INTEGER,
+  acked_by TEXT,
+  resolved_at INTEGER,
+  resolved_by TEXT,
+  escalation_level INTEGER NOT NULL DEFAULT 0,
+  next_escalation_at INTEGER
+);
+CREATE UNIQUE INDEX alerts_one_open ON alerts(site_id, source, type) WHERE state <> 'resolved';
+CREATE INDEX alerts_due ON alerts(next_escalation_at) WHERE next_escalation_at IS NOT NULL;
+CREATE INDEX alerts_site_state ON alerts(site_id, state);
+CREATE TABLE alert_audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id TEXT NOT NULL REFERENCES alerts(id),
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  from_state TEXT,
+  to_state TEXT,
+  level INTEGER,
+  note TEXT,
+  event_id TEXT
+);
+CREATE INDEX alert_audit_alert ON alert_audit(alert_id, id);
+CREATE TRIGGER alert_audit_append_only_u BEFORE UPDATE ON alert_audit
+  BEGIN SELECT RAISE(ABORT, 'alert_audit is append-only'); END;
+CREATE TRIGGER alert_audit_append_only_d BEFORE DELETE ON alert_audit
+  BEGIN SELECT RAISE(ABORT, 'alert_audit is append-only'); END;
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  site_ids TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+`,
+  },
+];

@@ -1,0 +1,22 @@
+import { CENTRAL_MIGRATIONS } from '../central-schema.js';
+import type { CentralStore } from '../types.js';
+import { SqliteAlertRepo } from './alerts.js';
+import { SqliteEventRepo } from './events.js';
+import { migrate, openDatabase } from './open.js';
+import { SqliteRegistryRepo } from './registry.js';
+import { SqliteUserRepo } from './users.js';
+
+/** The embedded central store: one SQLite file in WAL mode. */
+export function openSqliteCentralStore(path: string): CentralStore {
+  const db = openDatabase(path, { synchronous: 'FULL' });
+  migrate(db, CENTRAL_MIGRATIONS);
+  return {
+    events: new SqliteEventRepo(db),
+    alerts: new SqliteAlertRepo(db),
+    registry: new SqliteRegistryRepo(db),
+    users: new SqliteUserRepo(db),
+    async close() {
+      db.close();
+    },
+  };
+}

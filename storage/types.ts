@@ -1,0 +1,226 @@
+import type { Envelope } from '../protocol/index.js';
+
+/**
+ * Repository interfaces of the central store. They are asynchronous so the
+ * same contract fits the embedded SQLite store and a PostgreSQL one; each
+ * method is atomic on its own (the alert methods also mark the triggering
+ * event processed in the same transaction, so a crash between them cannot
+ * lose or double an alert).
+ */
+
+export interface StoredEvent {
+  id: string;
+  siteId: string;
+  deviceId: string;
+  kind: string;
+  seq: number;
+  ts: string;
+  receivedAt: number;
+  drill: boolean;
+  gatewayId: string | null;
+  envelope: Envelope;
+}
+
+export interface IncomingEvent {
+  envelope: Envelope;
+  gatewayId: string | null;
+  receivedAt: number;
+}
+
+export interface RejectRecord {
+  at: number;
+  gatewayId: string | null;
+  topic: string;
+  code: string;
+  message: string;
+  excerpt?: string;
+}
+
+export interface EventQuery {
+  siteIds?: string[] | undefined;
+  kind?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+  limit?: number | undefined;
+}
+
+export interface EventRepo {
+  /** Inserts in one transaction; returns per item whether it was new (false: duplicate id). */
+  insertBatch(items: IncomingEvent[]): Promise<boolean[]>;
+  markProcessed(id: string): Promise<void>;
+  unprocessed(limit: number): Promise<StoredEvent[]>;
+  list(q: EventQuery): Promise<StoredEvent[]>;
+  count(q?: EventQuery): Promise<number>;
+  recordReject(r: RejectRecord): Promise<void>;
+  rejects(limit: number): Promise<RejectRecord[]>;
+}
+
+export const SEVERITIES = ['critical', 'major', 'minor', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+export interface Alert {
+  id: string;
+  siteId: string;
+  source: string;
+  type: string;
+  severity: Severity;
+  state: AlertState;
+  title: string;
+  eventId: string | null;
+  drill: boolean;
+  count: number;
+  openedAt: number;
+  updatedAt: number;
+  ackedAt: number | null;
+  ackedBy: string | null;
+  resolvedAt: number | null;
+  resolvedBy: string | null;
+  escalationLevel: number;
+  nextEscalationAt: number | null;
+}
+
+export interface AuditEntry {
+  alertId: string;
+  at: number;
+  actor: string;
+  action: 'opened' | 'repeated' | 'acknowledged' | 'resolved' | 'escalated';
+  fromState: AlertState | null;
+  toState: AlertState | null;
+  level: number | null;
+  note: string | null;
+  eventId: string | null;
+}
+
+export interface AlertKey {
+  siteId: string;
+  source: string;
+  type: string;
+}
+
+export interface OpenDraft extends AlertKey {
+  id: string;
+  severity: Severity;
+  title: string;
+  eventId: string | null;
+  drill: boolean;
+  at: number;
+  nextEscalationAt: number | null;
+  actor: string;
+}
+
+export type OpenResult = { alert: Alert; created: boolean };
+
+export interface AlertQuery {
+  siteIds?: string[] | undefined;
+  states?: AlertState[] | undefined;
+  limit?: number | undefined;
+}
+
+export interface AlertRepo {
+  /** Opens the alert, or counts a repeat on the open one with the same key. */
+  /**
+   * Both event-driven methods claim `processedEventId` in the same transaction
+   * and do nothing ('already-processed') when it was claimed before: each
+   * stored event changes alerts exactly once, across restarts and instances.
+   */
+  openOrRepeat(draft: OpenDraft, processedEventId?: string): Promise<OpenResult | 'already-processed'>;
+  /** Resolves the open alert with this key, if any. */
+  resolveByKey(
+    key: AlertKey,
+    by: { actor: string; at: number; note: string; eventId: string | null },
+    processedEventId?: string,
+  ): Promise<Alert | null | 'already-processed'>;
+  /** User transition with compare-and-set on the current state; null when it did not apply. */
+  transition(
+    id: string,
+    from: AlertState[],
+    to: 'acknowledged' | 'resolved',
+    by: { actor: string; at: number; note: string | null },
+  ): Promise<Alert | null>;
+  /** Escalates one level if still open at `fromLevel`; null when someone else got there first. */
+  escalate(
+    id: string,
+    fromLevel: number,
+    at: number,
+    nextEscalationAt: number | null,
+    actor: string,
+  ): Promise<Alert | null>;
+  get(id: string): Promise<Alert | null>;
+  list(q: AlertQuery): Promise<Alert[]>;
+  due(now: number, limit: number): Promise<Alert[]>;
+  nextDueAt(): Promise<number | null>;
+  audit(id: string): Promise<AuditEntry[]>;
+}
+
+export interface Site {
+  id: string;
+  name: string;
+  region: string | null;
+  createdAt: number;
+}
+
+export interface GatewayRecord {
+  id: string;
+  siteId: string;
+  secretHash: string;
+  disabled: boolean;
+}
+
+export interface Presence {
+  gatewayId: string;
+  siteId: string;
+  state: 'online' | 'offline';
+  changedAt: number;
+  lastSeenAt: number | null;
+  lastHeartbeatAt: number | null;
+  heartbeatIntervalS: number | null;
+  outboxDepth: number | null;
+  reason: string | null;
+}
+
+export interface RegistryRepo {
+  upsertSite(site: { id: string; name: string; region?: string | null }): Promise<void>;
+  sites(): Promise<Site[]>;
+  putGateway(g: { id: string; siteId: string; secretHash: string }): Promise<void>;
+  gateway(id: string): Promise<GatewayRecord | null>;
+  setPresence(p: Presence): Promise<void>;
+  presence(): Promise<Presence[]>;
+  putInventory(siteId: string, body: unknown, at: number): Promise<void>;
+  inventory(siteId: string): Promise<{ body: unknown; receivedAt: number } | null>;
+}
+
+export type Role = 'admin' | 'supervisor' | 'staff';
+
+export interface User {
+  id: string;
+  username: string;
+  passwordHash: string;
+  role: Role;
+  /** '*' for every site. */
+  siteIds: string[] | '*';
+}
+
+export interface Session {
+  userId: string;
+  csrf: string;
+  expiresAt: number;
+}
+
+export interface UserRepo {
+  putUser(u: User): Promise<void>;
+  byUsername(username: string): Promise<User | null>;
+  byId(id: string): Promise<User | null>;
+  createSession(tokenHash: string, s: Session, at: number): Promise<void>;
+  session(tokenHash: string, now: number): Promise<Session | null>;
+  deleteSession(tokenHash: string): Promise<void>;
+}
+
+export interface CentralStore {
+  events: EventRepo;
+  alerts: AlertRepo;
+  registry: RegistryRepo;
+  users: UserRepo;
+  close(): Promise<void>;
+}
