@@ -20,7 +20,7 @@ export class PresenceTracker {
   constructor(
     private readonly deps: {
       registry: RegistryRepo;
-      bus: EventBus<{ 'gateway.presence': PresenceNotice }>;
+      bus: Pick<EventBus<{ 'gateway.presence': PresenceNotice }>, 'emit'>;
       clock: Clock;
       missedFactor?: number;
       checkEveryMs?: number;

@@ -1,0 +1,28 @@
+import { Central } from '../central/central.js';
+import { CentralConfig } from '../central/config.js';
+import { loadConfigFile, validateConfig } from '../lib/config.js';
+
+export interface CentralFlags {
+  config?: string;
+  dataDir?: string;
+  mqttPort?: string;
+  httpPort?: string;
+  host?: string;
+}
+
+export function centralConfigFrom(flags: CentralFlags): CentralConfig {
+  const base = flags.config ? loadConfigFile(CentralConfig, flags.config) : validateConfig(CentralConfig, {}, 'defaults');
+  const merged = structuredClone(base) as CentralConfig;
+  if (flags.dataDir) merged.dataDir = flags.dataDir;
+  if (flags.mqttPort !== undefined) merged.mqtt.port = Number(flags.mqttPort);
+  if (flags.httpPort !== undefined) merged.http.port = Number(flags.httpPort);
+  if (flags.host) {
+    merged.mqtt.host = flags.host;
+    merged.http.host = flags.host;
+  }
+  return validateConfig(CentralConfig, merged, flags.config ?? 'command line');
+}
+
+export function createCentral(flags: CentralFlags): Central {
+  return new Central(centralConfigFrom(flags));
+}

@@ -1,0 +1,106 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { addUser, provisionGateway } from './provision.js';
+
+const DEVICES = ['btn-101', 'btn-102', 'btn-203', 'btn-204'];
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+/**
+ * `carewatch demo` (what `npm start` runs): a central on embedded defaults
+ * and one simulated institution (gateway + call buttons), as three separate
+ * processes, with fresh credentials printed once.
+ */
+export async function runDemo(flags: { dataDir: string; httpPort: string; mqttPort: string; busPort: string }) {
+  const dataDir = resolve(flags.dataDir);
+  const centralDir = join(dataDir, 'central');
+  mkdirSync(centralDir, { recursive: true });
+  const gw = await provisionGateway({
+    dataDir: centralDir,
+    siteId: 'demo-site',
+    siteName: '阳光养老院 Sunshine Care Home',
+    region: 'demo-district',
+    gatewayId: 'gw-demo',
+  });
+  const admin = await addUser({ dataDir: centralDir, username: 'admin', role: 'admin', sites: '*' });
+  const siteYaml = join(dataDir, 'site.yaml');
+  writeFileSync(
+    siteYaml,
+    stringify({
+      siteId: gw.siteId,
+      siteName: '阳光养老院 Sunshine Care Home',
+      gatewayId: gw.gatewayId,
+      dataDir: join(dataDir, 'gateway'),
+      central: { url: `mqtt://127.0.0.1:${flags.mqttPort}` },
+      localBus: { host: '127.0.0.1', port: Number(flags.busPort) },
+      heartbeatIntervalS: 10,
+      buttons: { devices: DEVICES.map((d) => ({ deviceId: d, room: d.slice(4) })) },
+    }),
+    { mode: 0o600 },
+  );
+
+  const self = process.argv[1]!;
+  const children: ChildProcess[] = [];
+  const start = (name: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const child = spawn(process.execPath, [self, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const prefix = (chunk: Buffer) =>
+      chunk
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => process.stdout.write(`[${name}] ${l}\n`));
+    child.stdout?.on('data', prefix);
+    child.stderr?.on('data', prefix);
+    child.on('exit', (code) => process.stdout.write(`[${name}] exited (${code})\n`));
+    children.push(child);
+    return child;
+  };
+  const stopAll = () => {
+    for (const c of children) c.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.on('SIGINT', stopAll);
+  process.on('SIGTERM', stopAll);
+
+  start('central', ['central', '--data-dir', centralDir, '--http-port', flags.httpPort, '--mqtt-port', flags.mqttPort]);
+  await waitForHttp(`http://127.0.0.1:${flags.httpPort}/readyz`, 30_000);
+  start('gateway', ['gateway', '--config', siteYaml], { CAREWATCH_GATEWAY_PASSWORD: gw.password });
+  await new Promise((r) => setTimeout(r, 1500));
+  start('buttons', [
+    'simulate',
+    'buttons',
+    '--bus',
+    `mqtt://127.0.0.1:${flags.busPort}`,
+    '--devices',
+    DEVICES.join(','),
+    '--rate',
+    '0.1',
+  ]);
+  process.stdout.write(
+    [
+      '',
+      'carewatch demo is running:',
+      `  web:        http://127.0.0.1:${flags.httpPort}/   (user: admin  password: ${admin.password})`,
+      `  MQTT:       mqtt://127.0.0.1:${flags.mqttPort}   (gateway gw-demo of site demo-site)`,
+      `  device bus: mqtt://127.0.0.1:${flags.busPort}   (simulated call buttons ${DEVICES.join(', ')})`,
+      `  metrics:    http://127.0.0.1:${flags.httpPort}/metrics`,
+      `  data:       ${dataDir}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { createCentral } from './central.js';
+import { runDemo } from './demo.js';
+import { createGateway } from './gateway.js';
+import { addUser, provisionGateway } from './provision.js';
+import { fail, runService } from './run.js';
+import { simulateButtons } from './simulate.js';
+
+const program = new Command();
+program.name('carewatch').description('Safety-monitoring gateway and alert service for elderly-care institutions');
+
+program
+  .command('central')
+  .description('run the central: MQTT ingest, alerts, HTTP/WebSocket API')
+  .option('-c, --config <file>', 'central YAML config')
+  .option('--data-dir <dir>', 'where the central keeps its database')
+  .option('--mqtt-port <port>', 'MQTT listen port')
+  .option('--http-port <port>', 'HTTP listen port')
+  .option('--host <addr>', 'listen address for MQTT and HTTP')
+  .action(async (flags) => {
+    const central = createCentral(flags);
+    await runService('central', central);
+    process.stdout.write(`central ready mqtt=${central.ports.mqtt} http=${central.ports.http}\n`);
+  });
+
+program
+  .command('gateway')
+  .description('run a site gateway')
+  .requiredOption('-c, --config <file>', 'site YAML config')
+  .action(async (flags: { config: string }) => {
+    const gw = createGateway(flags.config);
+    await runService('gateway', gw);
+    process.stdout.write(`gateway ready bus=${gw.localBus.port}\n`);
+  });
+
+const provision = program.command('provision').description('create credentials');
+provision
+  .command('gateway')
+  .description("create or re-key a gateway's MQTT credentials (printed once, stored hashed)")
+  .requiredOption('--site <id>', 'site id')
+  .requiredOption('--gateway <id>', 'gateway id (its MQTT user name and client id)')
+  .option('--site-name <name>', 'site display name')
+  .option('--region <region>', 'region path')
+  .option('--password <secret>', 'use this secret instead of a generated one')
+  .option('--data-dir <dir>', 'central data directory', 'data/central')
+  .action(async (f) => {
+    const r = await provisionGateway({
+      dataDir: f.dataDir,
+      siteId: f.site,
+      siteName: f.siteName,
+      region: f.region,
+      gatewayId: f.gateway,
+      password: f.password,
+    });
+    process.stdout.write(`gateway ${r.gatewayId} of site ${r.siteId}\npassword: ${r.password}\n`);
+  });
+
+const user = program.command('user').description('manage web users');
+user
+  .command('add')
+  .description('create or update a user')
+  .requiredOption('--username <name>')
+  .requiredOption('--role <role>', 'admin, supervisor or staff')
+  .option('--sites <ids>', "comma-separated site ids, or '*' for all", '*')
+  .option('--password <password>')
+  .option('--data-dir <dir>', 'central data directory', 'data/central')
+  .action(async (f) => {
+    const r = await addUser({ dataDir: f.dataDir, username: f.username, role: f.role, sites: f.sites, password: f.password });
+    process.stdout.write(`user ${r.username}\npassword: ${r.password}\n`);
+  });
+
+const simulate = program.command('simulate').description('simulated devices');
+simulate
+  .command('buttons')
+  .description('zigbee2mqtt-style emergency call buttons on a gateway local bus')
+  .requiredOption('--bus <url>', 'the gateway local bus, e.g. mqtt://127.0.0.1:1884')
+  .option('--script <steps>', "e.g. 'press btn-101; wait 500; cancel btn-101'")
+  .option('--stdin', 'read script steps from stdin, one line at a time')
+  .option('--devices <ids>', 'random presses/cancels on these devices')
+  .option('--rate <perSecond>', 'random actions per second', '0.2')
+  .option('--duration <s>', 'stop after this many seconds (0: run until stopped)', '0')
+  .action(simulateButtons);
+
+program
+  .command('demo')
+  .description('central + one simulated institution on embedded defaults (npm start)')
+  .option('--data-dir <dir>', 'demo data directory', 'data/demo')
+  .option('--http-port <port>', 'HTTP port', '8080')
+  .option('--mqtt-port <port>', 'MQTT port', '1883')
+  .option('--bus-port <port>', 'gateway local bus port', '1884')
+  .action(runDemo);
+
+program.parseAsync().catch(fail);

@@ -1,0 +1,63 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { ID_PATTERN } from '../protocol/ids.js';
+
+const Id = Type.String({ pattern: ID_PATTERN });
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+
+export const ButtonDevice = Type.Object(
+  {
+    deviceId: Id,
+    /** Local-bus topic of the button; defaults to `zigbee2mqtt/{deviceId}`. */
+    topic: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[^#+]+$' })),
+    room: Type.Optional(Type.String({ maxLength: 64 })),
+    label: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+export type ButtonDevice = Static<typeof ButtonDevice>;
+
+export const GatewayConfig = Type.Object(
+  {
+    siteId: Id,
+    siteName: Type.Optional(Type.String({ maxLength: 128 })),
+    gatewayId: Id,
+    /** The gateway's MQTT password; `CAREWATCH_GATEWAY_PASSWORD` overrides it. */
+    password: Type.Optional(Type.String({ minLength: 8, maxLength: 256 })),
+    dataDir: Type.String({ minLength: 1 }),
+    central: Type.Object(
+      {
+        url: Type.String({ pattern: '^(mqtt|mqtts|tcp|tls)://[^\\s]+$' }),
+        caFile: Type.Optional(Type.String({ minLength: 1 })),
+        rejectUnauthorized: Type.Boolean({ default: true }),
+        keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
+        inflight: Type.Integer({ minimum: 1, maximum: 1000, default: 64 }),
+      },
+      { additionalProperties: false },
+    ),
+    localBus: Type.Object(
+      { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: 1884 }) },
+      { additionalProperties: false, default: {} },
+    ),
+    heartbeatIntervalS: Type.Number({ minimum: 1, maximum: 3600, default: 30 }),
+    buttons: Type.Object(
+      {
+        batteryLowPercent: Type.Integer({ minimum: 1, maximum: 99, default: 20 }),
+        pressedActions: Type.Array(Type.String({ minLength: 1 }), {
+          minItems: 1,
+          default: ['single', 'sos', 'emergency', 'press', 'on'],
+        }),
+        cancelledActions: Type.Array(Type.String({ minLength: 1 }), {
+          minItems: 1,
+          default: ['double', 'cancel', 'hold', 'off'],
+        }),
+        devices: Type.Array(ButtonDevice, { default: [] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    metrics: Type.Optional(
+      Type.Object({ host: Type.String({ default: '127.0.0.1' }), port: Port }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type GatewayConfig = Static<typeof GatewayConfig>;

@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import { logger } from '../lib/logger.js';
+import { Metrics } from '../lib/metrics.js';
+import {
+  buildEnvelope,
+  type Inventory,
+  type InventoryDevice,
+  mintId,
+  PROTOCOL_VERSION,
+  siteTopic,
+} from '../protocol/index.js';
+import { type Db, openDatabase } from '../storage/sqlite/open.js';
+import { ButtonAdapter } from './adapters/buttons.js';
+import { CommandRouter } from './commands.js';
+import type { GatewayConfig } from './config.js';
+import { LocalBus } from './local-bus.js';
+import { Outbox } from './outbox.js';
+import { Uplink } from './uplink.js';
+
+const log = logger('gateway');
+export const GATEWAY_VERSION = '0.1.0';
+
+/**
+ * The site gateway: a thin controller over its modules. Devices reach it on
+ * the local bus; adapters turn what they say into events in the durable
+ * outbox; the uplink drains the outbox to the central.
+ */
+export class Gateway {
+  readonly metrics = new Metrics({ defaults: true });
+  db!: Db;
+  outbox!: Outbox;
+  uplink!: Uplink;
+  localBus!: LocalBus;
+  buttons!: ButtonAdapter;
+  commands!: CommandRouter;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly password: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const { config, metrics } = this;
+    this.db = openDatabase(join(config.dataDir, 'gateway.db'), { synchronous: 'FULL' });
+    this.outbox = new Outbox(this.db, config.siteId);
+    this.buttons = new ButtonAdapter({ config: config.buttons, outbox: this.outbox, metrics });
+    this.uplink = new Uplink({ config, password: this.password, outbox: this.outbox, metrics });
+    this.commands = new CommandRouter({
+      siteId: config.siteId,
+      reply: (topic, payload) => this.uplink.publishTelemetry(topic, payload, { qos: 1 }),
+    });
+    this.uplink.onCommand = (topic, payload) => void this.commands.handle(topic, payload);
+    this.uplink.onConnect = () => this.publishInventory();
+    this.localBus = new LocalBus({
+      host: config.localBus.host,
+      port: config.localBus.port,
+      handler: (topic, payload) => this.buttons.handle(topic, payload),
+    });
+
+    await this.uplink.start();
+    await this.localBus.start();
+    this.heartbeat = setInterval(() => this.sendHeartbeat(), config.heartbeatIntervalS * 1000);
+    this.heartbeat.unref();
+    const { depth } = this.outbox.stats();
+    log.info({ site: config.siteId, gateway: config.gatewayId, outbox: depth, localBus: this.localBus.port }, 'gateway started');
+  }
+
+  devices(): InventoryDevice[] {
+    return this.buttons.inventory();
+  }
+
+  private publishInventory(): void {
+    const inv: Inventory = {
+      v: PROTOCOL_VERSION,
+      siteId: this.config.siteId,
+      gatewayId: this.config.gatewayId,
+      ts: new Date().toISOString(),
+      devices: this.devices(),
+    };
+    this.uplink.publishTelemetry(siteTopic(this.config.siteId, 'inventory'), Buffer.from(JSON.stringify(inv)), {
+      qos: 1,
+      retain: true,
+    });
+    this.sendHeartbeat();
+  }
+
+  private sendHeartbeat(): void {
+    const { depth, oldestAgeS } = this.outbox.stats();
+    this.metrics.gauge('carewatch_gateway_outbox_depth', 'events waiting for the central').set(depth);
+    const env = buildEnvelope({
+      kind: 'gateway_heartbeat',
+      siteId: this.config.siteId,
+      deviceId: this.config.gatewayId,
+      seq: 0,
+      id: mintId(),
+      data: {
+        uptimeS: (Date.now() - this.startedAt) / 1000,
+        intervalS: this.config.heartbeatIntervalS,
+        outboxDepth: depth,
+        ...(oldestAgeS !== null ? { outboxOldestAgeS: oldestAgeS } : {}),
+        version: GATEWAY_VERSION,
+      },
+    });
+    this.uplink.publishTelemetry(siteTopic(this.config.siteId, 'telemetry'), Buffer.from(JSON.stringify(env)));
+  }
+
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.localBus?.stop();
+    await this.uplink?.stop();
+    this.outbox?.flushNow();
+    this.db?.close();
+    log.info('gateway stopped');
+  }
+}

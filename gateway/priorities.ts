@@ -1,0 +1,16 @@
+import type { KindName } from '../protocol/index.js';
+
+/**
+ * Outbox lanes. Lower drains first. The lane is chosen by kind, never by the
+ * action within a kind, so one device's events stay in one lane and keep
+ * their order (a call and its cancel can never swap).
+ */
+export const LANE = { alarm: 0, normal: 5, bulk: 9 } as const;
+
+const BY_KIND: Partial<Record<KindName, number>> = {
+  emergency_call: LANE.alarm,
+};
+
+export function laneOf(kind: KindName): number {
+  return BY_KIND[kind] ?? LANE.normal;
+}
