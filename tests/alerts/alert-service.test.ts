@@ -1,0 +1,187 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AlertService } from '../../alerts/alert-service.js';
+import { createCentralBus } from '../../central/bus.js';
+import { ManualClock } from '../../lib/clock.js';
+import { Metrics } from '../../lib/metrics.js';
+import { buildEnvelope, type EmergencyCallAction } from '../../protocol/index.js';
+import { openSqliteCentralStore } from '../../storage/sqlite/central-store.js';
+import type { CentralStore } from '../../storage/types.js';
+import { tempDir } from '../helpers/procs.js';
+
+const ESC = { ackTimeoutS: 60, levels: ['on_duty', 'head', 'dispatch'] };
+
+async function harness(path: string, clock: ManualClock) {
+  const store = openSqliteCentralStore(path);
+  const bus = createCentralBus();
+  const changes: Array<{ change: string; id: string; level: number }> = [];
+  bus.on('alert.changed', ({ alert, change }) => void changes.push({ change, id: alert.id, level: alert.escalationLevel }));
+  const svc = new AlertService({ alerts: store.alerts, events: store.events, bus, clock, metrics: new Metrics(), escalation: ESC });
+  await svc.start();
+  let seq = 0;
+  const event = async (device: string, action: EmergencyCallAction, drill = false) => {
+    const envelope = buildEnvelope({ kind: 'emergency_call', siteId: 's1', deviceId: device, seq: seq++, data: { action }, drill });
+    await store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: clock.now() }]);
+    bus.emit('event.stored', { envelope, gatewayId: 'gw', receivedAt: clock.now() });
+    await svc.idle();
+    return envelope;
+  };
+  return { store, bus, svc, changes, event };
+}
+
+/** Lets the escalator's store calls settle after the clock moved. */
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe('alert service', () => {
+  const dirs: Array<{ cleanup: () => void }> = [];
+  const stores: CentralStore[] = [];
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close().catch(() => {});
+    for (const d of dirs.splice(0)) d.cleanup();
+  });
+  const db = () => {
+    const d = tempDir('cw-alerts-');
+    dirs.push(d);
+    return `${d.path}/central.db`;
+  };
+
+  it('escalates an unacknowledged call once per timeout, up to the last level, and stops on ack', async () => {
+    const clock = new ManualClock();
+    const h = await harness(db(), clock);
+    stores.push(h.store);
+    await h.event('btn-1', 'pressed');
+    const [opened] = await h.store.alerts.list({});
+    expect(opened!.nextEscalationAt).toBe(clock.now() + 60_000);
+
+    clock.advance(59_000);
+    await settle();
+    expect((await h.store.alerts.get(opened!.id))!.escalationLevel).toBe(0);
+    clock.advance(1_000);
+    await settle();
+    expect((await h.store.alerts.get(opened!.id))!.escalationLevel).toBe(1);
+    clock.advance(60_000);
+    await settle();
+    const top = (await h.store.alerts.get(opened!.id))!;
+    expect(top.escalationLevel).toBe(2);
+    expect(top.nextEscalationAt).toBeNull(); // last level reached
+    clock.advance(600_000);
+    await settle();
+    expect((await h.store.alerts.get(opened!.id))!.escalationLevel).toBe(2);
+
+    await h.event('btn-2', 'pressed');
+    const second = (await h.store.alerts.list({})).find((a) => a.source === 'btn-2')!;
+    await h.svc.acknowledge(second.id, 'user:nurse', null);
+    clock.advance(120_000);
+    await settle();
+    expect((await h.store.alerts.get(second.id))!.escalationLevel).toBe(0);
+    expect(h.changes.filter((c) => c.change === 'escalated').map((c) => c.level)).toEqual([1, 2]);
+    await h.svc.stop();
+  });
+
+  it('keeps a pending escalation across a restart and fires it exactly once', async () => {
+    const path = db();
+    const clock = new ManualClock();
+    const a = await harness(path, clock);
+    await a.event('btn-1', 'pressed');
+    await a.svc.stop();
+    await a.store.close(); // the process is gone; only the file remains
+
+    clock.advance(90_000); // the deadline passed while nobody was running
+    const b = await harness(path, clock);
+    stores.push(b.store);
+    await settle();
+    const [alert] = await b.store.alerts.list({});
+    expect(alert!.escalationLevel).toBe(1);
+    const audit = await b.store.alerts.audit(alert!.id);
+    expect(audit.filter((x) => x.action === 'escalated')).toHaveLength(1);
+    await b.svc.stop();
+  });
+
+  it('replays events stored but not processed before a crash, without doubling', async () => {
+    const path = db();
+    const store = openSqliteCentralStore(path);
+    const envelope = buildEnvelope({ kind: 'emergency_call', siteId: 's1', deviceId: 'btn-9', seq: 0, data: { action: 'pressed' } });
+    await store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: Date.now() }]);
+    await store.close(); // crashed before the alert service saw it
+    const h = await harness(path, new ManualClock());
+    stores.push(h.store);
+    await h.svc.idle();
+    expect(await h.store.alerts.list({})).toHaveLength(1);
+    // the same event announced again (e.g. a late notice) changes nothing
+    h.bus.emit('event.stored', { envelope, gatewayId: 'gw', receivedAt: Date.now() });
+    await h.svc.idle();
+    const alerts = await h.store.alerts.list({});
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.count).toBe(1);
+    await h.svc.stop();
+  });
+
+  it('records drills without escalating them', async () => {
+    const clock = new ManualClock();
+    const h = await harness(db(), clock);
+    stores.push(h.store);
+    await h.event('btn-1', 'pressed', true);
+    const [a] = await h.store.alerts.list({});
+    expect(a!.drill).toBe(true);
+    expect(a!.nextEscalationAt).toBeNull();
+    await h.svc.stop();
+  });
+
+  it('keeps its invariants under any sequence of device events and user actions', async () => {
+    const step = fc.oneof(
+      fc.record({ t: fc.constant('event' as const), device: fc.constantFrom('b1', 'b2'), action: fc.constantFrom<EmergencyCallAction>('pressed', 'cancelled', 'battery_low', 'unavailable', 'available') }),
+      fc.record({ t: fc.constantFrom('ack' as const, 'resolve' as const), pick: fc.nat(20) }),
+      fc.record({ t: fc.constant('time' as const), ms: fc.integer({ min: 0, max: 200_000 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 25 }), async (steps) => {
+        const clock = new ManualClock();
+        const d = tempDir('cw-prop-');
+        const h = await harness(`${d.path}/c.db`, clock);
+        try {
+          for (const s of steps) {
+            if (s.t === 'event') await h.event(s.device, s.action);
+            else if (s.t === 'time') {
+              clock.advance(s.ms);
+              await settle();
+            } else {
+              const all = await h.store.alerts.list({});
+              const target = all[s.pick % Math.max(1, all.length)];
+              if (!target) continue;
+              const before = target.state;
+              try {
+                if (s.t === 'ack') await h.svc.acknowledge(target.id, 'user:u', null);
+                else await h.svc.resolve(target.id, 'user:u', null);
+                expect(before).not.toBe('resolved');
+              } catch (err) {
+                expect((err as { code: string }).code).toBe('ALERT_TRANSITION_INVALID');
+                expect((await h.store.alerts.get(target.id))!.state).toBe(before);
+              }
+            }
+          }
+          const all = await h.store.alerts.list({});
+          const openKeys = all.filter((a) => a.state !== 'resolved').map((a) => `${a.source}/${a.type}`);
+          expect(new Set(openKeys).size).toBe(openKeys.length); // one open alert per key
+          for (const a of all) {
+            const audit = await h.store.alerts.audit(a.id);
+            expect(audit[0]!.action).toBe('opened');
+            expect(audit.filter((x) => x.action === 'opened')).toHaveLength(1);
+            expect(audit.filter((x) => x.action === 'repeated').length).toBe(a.count - 1);
+            // the audit replays to the current state, and nothing follows a resolve
+            const last = audit.filter((x) => x.toState).at(-1)!;
+            expect(last.toState).toBe(a.state);
+            const ri = audit.findIndex((x) => x.action === 'resolved');
+            if (ri >= 0) expect(ri).toBe(audit.length - 1);
+            expect(audit.filter((x) => x.action === 'escalated').length).toBe(a.escalationLevel);
+          }
+          expect(await h.store.events.unprocessed(10)).toEqual([]);
+        } finally {
+          await h.svc.stop();
+          await h.store.close();
+          d.cleanup();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  }, 60_000);
+});
