@@ -26,24 +26,27 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out;
 }
 
-/** Fixed-window limiter for login attempts, per client address and per user name. */
+/**
+ * Fixed-window limiter of failed logins: `max` failures per key and window,
+ * then the key is refused until the window ends. Keys are a user name or a
+ * client address (with a higher budget: a control room shares one address).
+ */
 export class LoginLimiter {
-  private readonly hits = new Map<string, { n: number; until: number }>();
+  private readonly failures = new Map<string, { n: number; until: number }>();
 
-  constructor(
-    private readonly max = 5,
-    private readonly windowMs = 60_000,
-  ) {}
+  constructor(private readonly windowMs = 60_000) {}
 
-  take(key: string, now = Date.now()): boolean {
-    const h = this.hits.get(key);
+  blocked(key: string, max: number, now = Date.now()): boolean {
+    const h = this.failures.get(key);
+    return h !== undefined && h.until > now && h.n >= max;
+  }
+
+  fail(key: string, now = Date.now()): void {
+    const h = this.failures.get(key);
     if (!h || h.until <= now) {
-      this.hits.set(key, { n: 1, until: now + this.windowMs });
-      if (this.hits.size > 50_000) this.hits.clear();
-      return true;
-    }
-    h.n++;
-    return h.n <= this.max;
+      if (this.failures.size > 50_000) this.failures.clear();
+      this.failures.set(key, { n: 1, until: now + this.windowMs });
+    } else h.n++;
   }
 }
 

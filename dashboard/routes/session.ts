@@ -23,12 +23,14 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
     { schema: { body: LoginBody, response: { 200: LoginReply } } },
     async (req, reply) => {
       const { username, password } = req.body;
-      if (!limiter.take(`ip:${req.ip}`) || !limiter.take(`user:${username}`)) {
+      const keys = [`ip:${req.ip}`, `user:${username}`];
+      if (limiter.blocked(keys[0]!, 20) || limiter.blocked(keys[1]!, 5)) {
         deps.metrics.counter('carewatch_login_failures_total', 'failed logins', ['reason']).inc({ reason: 'rate' });
         throw new CarewatchError('RATE_LIMITED', 'too many login attempts; wait a minute');
       }
       const s = await deps.sessions.login(username, password);
       if (!s) {
+        for (const k of keys) limiter.fail(k);
         deps.metrics.counter('carewatch_login_failures_total', 'failed logins', ['reason']).inc({ reason: 'bad' });
         throw new CarewatchError('LOGIN_FAILED', 'wrong user name or password');
       }

@@ -1,0 +1,111 @@
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { addUser } from '../../cli/provision.js';
+import { buildEnvelope, siteTopic } from '../../protocol/index.js';
+import { inProcessCentral } from '../helpers/central.js';
+import { supervisorSocket } from '../helpers/ws.js';
+
+describe('HTTP API and WebSocket: sessions, CSRF, role scope', () => {
+  let env: Awaited<ReturnType<typeof inProcessCentral>>;
+  let staffA: string;
+
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${env.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const login = async (username: string, password: string) => {
+    const r = await post('/api/session', { username, password });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { token: string; csrf: string };
+    return { ...body, cookie: r.headers.get('set-cookie')!.split(';')[0]! };
+  };
+  const raise = async (site: string, device: string) => {
+    const c = await mqtt.connectAsync(env.mqttUrl, { clientId: `gw-${site}`, username: `gw-${site}`, password: env.secrets[site], reconnectPeriod: 0 });
+    const e = buildEnvelope({ kind: 'emergency_call', siteId: site, deviceId: device, seq: 0, data: { action: 'pressed' } });
+    await c.publishAsync(siteTopic(site, 'events'), JSON.stringify(e), { qos: 1 });
+    await c.endAsync();
+    await env.central.alerts.idle();
+  };
+
+  beforeAll(async () => {
+    env = await inProcessCentral();
+    // users are added while the central runs: the store is shared through the SQLite file
+    staffA = (await addUser({ dataDir: env.dir, username: 'nurse-a', role: 'staff', sites: 'site-a' })).password;
+    await raise('site-a', 'btn-a1');
+    await raise('site-b', 'btn-b1');
+  });
+  afterAll(async () => env.close());
+
+  it('refuses a wrong password, a malformed body and requests without a session', async () => {
+    const bad = await post('/api/session', { username: 'admin', password: 'wrong-password' });
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('LOGIN_FAILED');
+    const malformed = await post('/api/session', { username: 'admin' });
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { message: string } }).error.message).toContain('password');
+    const anon = await fetch(`${env.base}/api/alerts`);
+    expect(anon.status).toBe(401);
+  });
+
+  it('shows each user only the sites in scope, and answers foreign alerts like missing ones', async () => {
+    const admin = await login('admin', env.adminPassword);
+    const nurse = await login('nurse-a', staffA);
+    const list = async (token: string) =>
+      ((await (await fetch(`${env.base}/api/alerts`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        alerts: Array<{ id: string; siteId: string }>;
+      }).alerts;
+    const all = await list(admin.token);
+    expect(all.map((a) => a.siteId).sort()).toEqual(['site-a', 'site-b']);
+    const mine = await list(nurse.token);
+    expect(mine.map((a) => a.siteId)).toEqual(['site-a']);
+    const foreign = all.find((a) => a.siteId === 'site-b')!;
+    const get = await fetch(`${env.base}/api/alerts/${foreign.id}`, { headers: { authorization: `Bearer ${nurse.token}` } });
+    expect(get.status).toBe(404);
+    const ack = await post(`/api/alerts/${foreign.id}/ack`, {}, { authorization: `Bearer ${nurse.token}` });
+    expect(ack.status).toBe(404);
+    expect((await env.central.store.alerts.get(foreign.id))!.state).toBe('open');
+    const sites = (await (await fetch(`${env.base}/api/sites`, { headers: { authorization: `Bearer ${nurse.token}` } })).json()) as {
+      sites: Array<{ id: string }>;
+    };
+    expect(sites.sites.map((x) => x.id)).toEqual(['site-a']);
+  });
+
+  it('requires the CSRF token for cookie-authenticated changes', async () => {
+    const nurse = await login('nurse-a', staffA);
+    const mine = (await env.central.store.alerts.list({ siteIds: ['site-a'] }))[0]!;
+    const noToken = await post(`/api/alerts/${mine.id}/ack`, {}, { cookie: nurse.cookie });
+    expect(noToken.status).toBe(403);
+    expect(((await noToken.json()) as { error: { code: string } }).error.code).toBe('CSRF_INVALID');
+    expect((await env.central.store.alerts.get(mine.id))!.state).toBe('open');
+    const ok = await post(`/api/alerts/${mine.id}/ack`, { note: 'on my way' }, { cookie: nurse.cookie, 'x-csrf-token': nurse.csrf });
+    expect(ok.status).toBe(200);
+  });
+
+  it('pushes only in-scope alerts to a supervisor socket and closes unauthenticated ones', async () => {
+    const nurse = await login('nurse-a', staffA);
+    const sup = await supervisorSocket(env.base, nurse.token);
+    const snap = await sup.next((m) => m.type === 'snapshot');
+    expect(snap.alerts!.every((a) => (a as unknown as { siteId: string }).siteId === 'site-a')).toBe(true);
+    await raise('site-b', 'btn-b2');
+    await raise('site-a', 'btn-a2');
+    const got = await sup.next((m) => m.change === 'opened');
+    expect(got.alert!.siteId).toBe('site-a');
+    expect(sup.messages.filter((m) => m.alert?.siteId === 'site-b')).toEqual([]);
+    sup.close();
+
+    const anon = new WebSocket(`${env.base.replace('http', 'ws')}/api/ws`);
+    const code = await new Promise<number>((r) => anon.on('close', (c) => r(c)));
+    expect(code).toBe(4401);
+  });
+
+  it('rate-limits repeated login attempts', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await post('/api/session', { username: 'ghost', password: 'x' })).status);
+    expect(statuses).toContain(429);
+  });
+
+  it('serves Prometheus metrics and readiness', async () => {
+    const m = await (await fetch(`${env.base}/metrics`)).text();
+    expect(m).toContain('carewatch_ingest_events_total');
+    expect((await fetch(`${env.base}/readyz`)).status).toBe(200);
+  });
+});
