@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli, requireBuild, tempDir } from '../helpers/procs.js';
+
+describe('configuration errors stop the process with the field and the problem', () => {
+  const dir = tempDir('cw-cfg-');
+  afterAll(() => dir.cleanup());
+
+  const run = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    requireBuild();
+    const p = cli(args, env);
+    const code = await new Promise<number | null>((r) => p.child.on('exit', (c) => r(c)));
+    return { code, out: p.output() };
+  };
+
+  it('names a bad gateway field', async () => {
+    const f = join(dir.path, 'bad.yaml');
+    writeFileSync(f, 'siteId: "bad site"\ngatewayId: gw\ndataDir: /tmp/x\ncentral:\n  url: http://nope\n');
+    const { code, out } = await run(['gateway', '--config', f], { CAREWATCH_GATEWAY_PASSWORD: 'long-enough-secret' });
+    expect(code).toBe(2);
+    expect(out).toContain('/siteId');
+    expect(out).toContain('/central/url');
+  });
+
+  it('refuses unknown fields and invalid YAML', async () => {
+    const f = join(dir.path, 'extra.yaml');
+    writeFileSync(f, 'siteId: s\ngatewayId: gw\ndataDir: /tmp/x\ncentral: {url: "mqtt://127.0.0.1:1"}\nbuttonz: []\n');
+    const a = await run(['gateway', '--config', f], { CAREWATCH_GATEWAY_PASSWORD: 'long-enough-secret' });
+    expect(a.code).toBe(2);
+    expect(a.out).toContain("must NOT have additional properties 'buttonz'");
+    const y = join(dir.path, 'broken.yaml');
+    writeFileSync(y, 'siteId: [unclosed\n');
+    const b = await run(['gateway', '--config', y]);
+    expect(b.code).toBe(2);
+    expect(b.out).toContain('not valid YAML');
+  });
+
+  it('requires the gateway password and names the central config field', async () => {
+    const f = join(dir.path, 'nopw.yaml');
+    writeFileSync(f, 'siteId: s\ngatewayId: gw\ndataDir: /tmp/x\ncentral: {url: "mqtt://127.0.0.1:1"}\n');
+    const a = await run(['gateway', '--config', f]);
+    expect(a.code).toBe(2);
+    expect(a.out).toContain('/password');
+    const c = join(dir.path, 'central.yaml');
+    writeFileSync(c, 'alerts:\n  escalation:\n    ackTimeoutS: -5\n');
+    const b = await run(['central', '--config', c]);
+    expect(b.code).toBe(2);
+    expect(b.out).toContain('/alerts/escalation/ackTimeoutS');
+  });
+});
