@@ -5,7 +5,7 @@ import { logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { mintId } from '../protocol/index.js';
 import type { Alert, AlertRepo, EventRepo } from '../storage/types.js';
-import { Escalator, type EscalationConfig } from './escalation.js';
+import { type EscalationConfig, Escalator } from './escalation.js';
 import { actionForEvent, actionForPresence, type RuleAction } from './rules.js';
 
 const log = logger('alerts');
@@ -67,7 +67,8 @@ export class AlertService {
     for (;;) {
       const batch = await this.deps.events.unprocessed(500);
       if (batch.length === 0) break;
-      for (const e of batch) await this.onEvent(e.id, { envelope: e.envelope, gatewayId: e.gatewayId, receivedAt: e.receivedAt });
+      for (const e of batch)
+        await this.onEvent(e.id, { envelope: e.envelope, gatewayId: e.gatewayId, receivedAt: e.receivedAt });
       total += batch.length;
     }
     if (total) log.info({ events: total }, 'recovered unprocessed events');
@@ -76,7 +77,13 @@ export class AlertService {
   private async onEvent(eventId: string, n: StoredEventNotice): Promise<void> {
     const env = n.envelope;
     const action = actionForEvent(env);
-    await this.apply(action, { siteId: env.siteId, source: env.deviceId, eventId, drill: env.drill === true, actor: `device:${env.deviceId}` });
+    await this.apply(action, {
+      siteId: env.siteId,
+      source: env.deviceId,
+      eventId,
+      drill: env.drill === true,
+      actor: `device:${env.deviceId}`,
+    });
   }
 
   private async onPresence(p: PresenceNotice): Promise<void> {
@@ -129,7 +136,10 @@ export class AlertService {
     if (resolved && resolved !== 'already-processed') this.changed(resolved, 'resolved');
   }
 
-  private changed(alert: Alert, change: 'opened' | 'repeated' | 'acknowledged' | 'resolved' | 'escalated'): void {
+  private changed(
+    alert: Alert,
+    change: 'opened' | 'repeated' | 'acknowledged' | 'resolved' | 'escalated',
+  ): void {
     this.deps.metrics
       .counter('carewatch_alert_changes_total', 'alert lifecycle changes', ['change', 'type'])
       .inc({ change, type: alert.type });

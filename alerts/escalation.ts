@@ -76,7 +76,13 @@ export class Escalator {
         for (const a of due) {
           const level = a.escalationLevel + 1;
           const next = level + 1 < levels.length ? now + ackTimeoutS * 1000 : null;
-          const updated = await this.deps.alerts.escalate(a.id, a.escalationLevel, now, next, 'system:escalation');
+          const updated = await this.deps.alerts.escalate(
+            a.id,
+            a.escalationLevel,
+            now,
+            next,
+            'system:escalation',
+          );
           if (updated) {
             progressed = true;
             log.info({ alert: a.id, level, to: levels[level] }, 'alert escalated');

@@ -17,11 +17,23 @@ export function actionForEvent(env: Envelope): RuleAction {
       const where = env.data.room ? `room ${env.data.room}` : env.deviceId;
       switch (env.data.action) {
         case 'pressed':
-          return { op: 'open', type: 'emergency_call', severity: 'critical', title: `Emergency call, ${where}`, escalates: true };
+          return {
+            op: 'open',
+            type: 'emergency_call',
+            severity: 'critical',
+            title: `Emergency call, ${where}`,
+            escalates: true,
+          };
         case 'cancelled':
           return { op: 'resolve', type: 'emergency_call', note: 'cancelled at the bedside' };
         case 'battery_low':
-          return { op: 'open', type: 'low_battery', severity: 'warning', title: `Low battery, ${where}`, escalates: false };
+          return {
+            op: 'open',
+            type: 'low_battery',
+            severity: 'warning',
+            title: `Low battery, ${where}`,
+            escalates: false,
+          };
         case 'unavailable':
           return {
             op: 'open',

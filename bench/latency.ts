@@ -87,7 +87,11 @@ async function main(): Promise<void> {
         const due = Math.floor(((performance.now() - start) / 1000) * LOAD_RATE);
         while (loadSent < due && loading) {
           const d = `load-${loadSent % 20}`;
-          loader.publish(`zigbee2mqtt/${d}`, JSON.stringify({ action: Math.floor(loadSent / 20) % 2 ? 'double' : 'single' }), { qos: 1 });
+          loader.publish(
+            `zigbee2mqtt/${d}`,
+            JSON.stringify({ action: Math.floor(loadSent / 20) % 2 ? 'double' : 'single' }),
+            { qos: 1 },
+          );
           loadSent++;
         }
         await sleep(5);
@@ -128,5 +132,3 @@ main().then(
     process.exit(1);
   },
 );
-
-

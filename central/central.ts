@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AlertService } from '../alerts/alert-service.js';
-import { Sessions } from '../dashboard/auth.js';
 import { dashboardApp } from '../dashboard/app.js';
+import { Sessions } from '../dashboard/auth.js';
 import { WsHub } from '../dashboard/ws-hub.js';
 import { CentralBroker } from '../ingest/broker.js';
 import { GatewayCredentials } from '../ingest/credentials.js';
@@ -63,7 +63,11 @@ export class Central {
       escalation: config.alerts.escalation,
     });
     let broker: CentralBroker | undefined;
-    const pipeline = new IngestPipeline({ events: store.events, metrics, devicesOf: (s) => broker?.devicesOf(s) });
+    const pipeline = new IngestPipeline({
+      events: store.events,
+      metrics,
+      devicesOf: (s) => broker?.devicesOf(s),
+    });
     broker = new CentralBroker({
       config: config.mqtt,
       credentials: new GatewayCredentials(store.registry),
@@ -93,7 +97,10 @@ export class Central {
     });
     await this.http.listen({ host: config.http.host, port: config.http.port });
     const addr = this.http.server.address();
-    this.ports = { ...this.broker.ports, http: typeof addr === 'object' && addr ? addr.port : config.http.port };
+    this.ports = {
+      ...this.broker.ports,
+      http: typeof addr === 'object' && addr ? addr.port : config.http.port,
+    };
     this.ready = true;
     log.info({ ports: this.ports, dataDir: config.dataDir }, 'central started');
   }

@@ -32,7 +32,10 @@ export const CentralConfig = Type.Object(
         escalation: Type.Object(
           {
             ackTimeoutS: Type.Number({ exclusiveMinimum: 0, default: DEFAULT_ESCALATION.ackTimeoutS }),
-            levels: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: DEFAULT_ESCALATION.levels }),
+            levels: Type.Array(Type.String({ minLength: 1 }), {
+              minItems: 1,
+              default: DEFAULT_ESCALATION.levels,
+            }),
           },
           { additionalProperties: false, default: {} },
         ),

@@ -11,7 +11,9 @@ export interface CentralFlags {
 }
 
 export function centralConfigFrom(flags: CentralFlags): CentralConfig {
-  const base = flags.config ? loadConfigFile(CentralConfig, flags.config) : validateConfig(CentralConfig, {}, 'defaults');
+  const base = flags.config
+    ? loadConfigFile(CentralConfig, flags.config)
+    : validateConfig(CentralConfig, {}, 'defaults');
   const merged = structuredClone(base) as CentralConfig;
   if (flags.dataDir) merged.dataDir = flags.dataDir;
   if (flags.mqttPort !== undefined) merged.mqtt.port = Number(flags.mqttPort);

@@ -25,7 +25,12 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
  * and one simulated institution (gateway + call buttons), as three separate
  * processes, with fresh credentials printed once.
  */
-export async function runDemo(flags: { dataDir: string; httpPort: string; mqttPort: string; busPort: string }) {
+export async function runDemo(flags: {
+  dataDir: string;
+  httpPort: string;
+  mqttPort: string;
+  busPort: string;
+}) {
   const dataDir = resolve(flags.dataDir);
   const centralDir = join(dataDir, 'central');
   mkdirSync(centralDir, { recursive: true });
@@ -56,13 +61,13 @@ export async function runDemo(flags: { dataDir: string; httpPort: string; mqttPo
   const self = process.argv[1]!;
   const children: ChildProcess[] = [];
   const start = (name: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
-    const child = spawn(process.execPath, [self, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    const prefix = (chunk: Buffer) =>
-      chunk
-        .toString()
-        .split('\n')
-        .filter(Boolean)
-        .forEach((l) => process.stdout.write(`[${name}] ${l}\n`));
+    const child = spawn(process.execPath, [self, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    const prefix = (chunk: Buffer) => {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) process.stdout.write(`[${name}] ${l}\n`);
+    };
     child.stdout?.on('data', prefix);
     child.stderr?.on('data', prefix);
     child.on('exit', (code) => process.stdout.write(`[${name}] exited (${code})\n`));
@@ -76,7 +81,15 @@ export async function runDemo(flags: { dataDir: string; httpPort: string; mqttPo
   process.on('SIGINT', stopAll);
   process.on('SIGTERM', stopAll);
 
-  start('central', ['central', '--data-dir', centralDir, '--http-port', flags.httpPort, '--mqtt-port', flags.mqttPort]);
+  start('central', [
+    'central',
+    '--data-dir',
+    centralDir,
+    '--http-port',
+    flags.httpPort,
+    '--mqtt-port',
+    flags.mqttPort,
+  ]);
   await waitForHttp(`http://127.0.0.1:${flags.httpPort}/readyz`, 30_000);
   start('gateway', ['gateway', '--config', siteYaml], { CAREWATCH_GATEWAY_PASSWORD: gw.password });
   await new Promise((r) => setTimeout(r, 1500));

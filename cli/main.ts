@@ -8,7 +8,9 @@ import { fail, runService } from './run.js';
 import { simulateButtons } from './simulate.js';
 
 const program = new Command();
-program.name('carewatch').description('Safety-monitoring gateway and alert service for elderly-care institutions');
+program
+  .name('carewatch')
+  .description('Safety-monitoring gateway and alert service for elderly-care institutions');
 
 program
   .command('central')
@@ -66,7 +68,13 @@ user
   .option('--password <password>')
   .option('--data-dir <dir>', 'central data directory', 'data/central')
   .action(async (f) => {
-    const r = await addUser({ dataDir: f.dataDir, username: f.username, role: f.role, sites: f.sites, password: f.password });
+    const r = await addUser({
+      dataDir: f.dataDir,
+      username: f.username,
+      role: f.role,
+      sites: f.sites,
+      password: f.password,
+    });
     process.stdout.write(`user ${r.username}\npassword: ${r.password}\n`);
   });
 

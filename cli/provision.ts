@@ -23,11 +23,16 @@ export async function provisionGateway(a: {
   checkId('site id', a.siteId);
   checkId('gateway id', a.gatewayId);
   const password = a.password ?? randomSecret(24);
-  if (password.length < 12) throw new CarewatchError('ARG_INVALID', 'gateway password must be at least 12 characters');
+  if (password.length < 12)
+    throw new CarewatchError('ARG_INVALID', 'gateway password must be at least 12 characters');
   const store = openSqliteCentralStore(centralDbPath(a));
   try {
     await store.registry.upsertSite({ id: a.siteId, name: a.siteName ?? a.siteId, region: a.region ?? null });
-    await store.registry.putGateway({ id: a.gatewayId, siteId: a.siteId, secretHash: await hashPassword(password) });
+    await store.registry.putGateway({
+      id: a.gatewayId,
+      siteId: a.siteId,
+      secretHash: await hashPassword(password),
+    });
   } finally {
     await store.close();
   }
@@ -47,7 +52,13 @@ export async function addUser(a: {
     throw new CarewatchError('ARG_INVALID', `role '${a.role}' is not one of ${ROLES.join(', ')}`);
   }
   checkId('user name', a.username);
-  const siteIds = a.sites === '*' ? '*' : a.sites.split(',').map((s) => s.trim()).filter(Boolean);
+  const siteIds =
+    a.sites === '*'
+      ? '*'
+      : a.sites
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   if (siteIds !== '*') for (const s of siteIds) checkId('site id', s);
   const password = a.password ?? randomSecret(12);
   if (password.length < 8) throw new CarewatchError('ARG_INVALID', 'password must be at least 8 characters');

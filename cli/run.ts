@@ -4,7 +4,10 @@ import { logger } from '../lib/logger.js';
 const log = logger('cli');
 
 /** Runs a long-lived service until SIGINT/SIGTERM, then stops it gracefully. */
-export async function runService(name: string, svc: { start(): Promise<void>; stop(): Promise<void> }): Promise<void> {
+export async function runService(
+  name: string,
+  svc: { start(): Promise<void>; stop(): Promise<void> },
+): Promise<void> {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

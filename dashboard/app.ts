@@ -43,7 +43,10 @@ export async function dashboardApp(app: FastifyInstance, deps: AppDeps): Promise
       socket.close(4401, 'log in first');
       return;
     }
-    const snapshot = await deps.store.alerts.list({ siteIds: siteScope(ctx.user), states: ['open', 'acknowledged'] });
+    const snapshot = await deps.store.alerts.list({
+      siteIds: siteScope(ctx.user),
+      states: ['open', 'acknowledged'],
+    });
     deps.hub.add(socket, ctx.user, snapshot);
   });
 

@@ -53,14 +53,21 @@ export class LoginLimiter {
 export class Sessions {
   constructor(private readonly users: UserRepo) {}
 
-  async login(username: string, password: string): Promise<{ token: string; csrf: string; user: User } | null> {
+  async login(
+    username: string,
+    password: string,
+  ): Promise<{ token: string; csrf: string; user: User } | null> {
     const user = await this.users.byUsername(username);
     // verify against a dummy hash when the user does not exist, so timing does not tell
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok) return null;
     const token = randomSecret(32);
     const csrf = randomSecret(16);
-    await this.users.createSession(hashToken(token), { userId: user.id, csrf, expiresAt: Date.now() + SESSION_TTL_MS }, Date.now());
+    await this.users.createSession(
+      hashToken(token),
+      { userId: user.id, csrf, expiresAt: Date.now() + SESSION_TTL_MS },
+      Date.now(),
+    );
     return { token, csrf, user };
   }
 
@@ -97,8 +104,7 @@ export class Sessions {
 }
 
 // scrypt hash of a random string nobody knows; only used to spend equal time
-const DUMMY_HASH =
-  'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 export function canSeeSite(user: User, siteId: string): boolean {
   return user.siteIds === '*' || user.siteIds.includes(siteId);

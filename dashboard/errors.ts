@@ -22,14 +22,20 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     return;
   }
   if (err.validation) {
-    void reply
-      .status(400)
-      .send({ error: { code: 'REQUEST_INVALID', message: `${err.validationContext ?? 'request'}${err.message.replace(/^[a-z]+/, '')}` } });
+    void reply.status(400).send({
+      error: {
+        code: 'REQUEST_INVALID',
+        message: `${err.validationContext ?? 'request'}${err.message.replace(/^[a-z]+/, '')}`,
+      },
+    });
     return;
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
   if (status === 500) log.error({ err, url: req.routeOptions?.url }, 'request failed');
-  void reply
-    .status(status)
-    .send({ error: { code: status === 500 ? 'INTERNAL' : (err.code ?? 'REQUEST_INVALID'), message: status === 500 ? 'internal error' : err.message } });
+  void reply.status(status).send({
+    error: {
+      code: status === 500 ? 'INTERNAL' : (err.code ?? 'REQUEST_INVALID'),
+      message: status === 500 ? 'internal error' : err.message,
+    },
+  });
 }

@@ -1,5 +1,11 @@
 import { logger } from '../lib/logger.js';
-import { type CommandReply, commandReplyTopic, decodeCommand, parseTopic, PROTOCOL_VERSION } from '../protocol/index.js';
+import {
+  type CommandReply,
+  commandReplyTopic,
+  decodeCommand,
+  PROTOCOL_VERSION,
+  parseTopic,
+} from '../protocol/index.js';
 
 const log = logger('gateway:commands');
 
@@ -28,7 +34,7 @@ export class CommandRouter {
 
   async handle(topic: string, payload: Buffer): Promise<void> {
     const t = parseTopic(topic);
-    if (!t || t.type !== 'command' || t.siteId !== this.deps.siteId) return;
+    if (t?.type !== 'command' || t.siteId !== this.deps.siteId) return;
     const d = decodeCommand(payload);
     if (!d.ok) {
       log.warn({ topic, reason: d.message }, 'malformed command ignored');
@@ -42,7 +48,10 @@ export class CommandRouter {
       );
     const handler = this.handlers.get(cmd.name);
     if (!handler || cmd.name !== t.command) {
-      send({ ok: false, error: { code: 'COMMAND_UNKNOWN', message: `this gateway has no command '${cmd.name}'` } });
+      send({
+        ok: false,
+        error: { code: 'COMMAND_UNKNOWN', message: `this gateway has no command '${cmd.name}'` },
+      });
       return;
     }
     try {

@@ -35,7 +35,10 @@ export const GatewayConfig = Type.Object(
       { additionalProperties: false },
     ),
     localBus: Type.Object(
-      { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: 1884 }) },
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 1884 }),
+      },
       { additionalProperties: false, default: {} },
     ),
     heartbeatIntervalS: Type.Number({ minimum: 1, maximum: 3600, default: 30 }),
@@ -55,7 +58,10 @@ export const GatewayConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     metrics: Type.Optional(
-      Type.Object({ host: Type.String({ default: '127.0.0.1' }), port: Port }, { additionalProperties: false }),
+      Type.Object(
+        { host: Type.String({ default: '127.0.0.1' }), port: Port },
+        { additionalProperties: false },
+      ),
     ),
   },
   { additionalProperties: false },

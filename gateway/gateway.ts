@@ -64,7 +64,10 @@ export class Gateway {
     this.heartbeat = setInterval(() => this.sendHeartbeat(), config.heartbeatIntervalS * 1000);
     this.heartbeat.unref();
     const { depth } = this.outbox.stats();
-    log.info({ site: config.siteId, gateway: config.gatewayId, outbox: depth, localBus: this.localBus.port }, 'gateway started');
+    log.info(
+      { site: config.siteId, gateway: config.gatewayId, outbox: depth, localBus: this.localBus.port },
+      'gateway started',
+    );
   }
 
   devices(): InventoryDevice[] {
@@ -79,10 +82,14 @@ export class Gateway {
       ts: new Date().toISOString(),
       devices: this.devices(),
     };
-    this.uplink.publishTelemetry(siteTopic(this.config.siteId, 'inventory'), Buffer.from(JSON.stringify(inv)), {
-      qos: 1,
-      retain: true,
-    });
+    this.uplink.publishTelemetry(
+      siteTopic(this.config.siteId, 'inventory'),
+      Buffer.from(JSON.stringify(inv)),
+      {
+        qos: 1,
+        retain: true,
+      },
+    );
     this.sendHeartbeat();
   }
 
@@ -103,7 +110,10 @@ export class Gateway {
         version: GATEWAY_VERSION,
       },
     });
-    this.uplink.publishTelemetry(siteTopic(this.config.siteId, 'telemetry'), Buffer.from(JSON.stringify(env)));
+    this.uplink.publishTelemetry(
+      siteTopic(this.config.siteId, 'telemetry'),
+      Buffer.from(JSON.stringify(env)),
+    );
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,11 @@
-import { buildEnvelope, type Envelope, type EnvelopeOf, type KindName, siteTopic, KINDS } from '../protocol/index.js';
+import {
+  buildEnvelope,
+  type Envelope,
+  type EnvelopeOf,
+  KINDS,
+  type KindName,
+  siteTopic,
+} from '../protocol/index.js';
 import { type Db, migrate } from '../storage/sqlite/open.js';
 import { laneOf } from './priorities.js';
 
@@ -45,7 +52,8 @@ CREATE TABLE device_seq (device_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
  * fsync. Entries leave only through `remove`, called on the broker's PUBACK.
  */
 export class Outbox {
-  private pending: Array<{ ev: NewEvent; resolve: (e: Envelope) => void; reject: (err: unknown) => void }> = [];
+  private pending: Array<{ ev: NewEvent; resolve: (e: Envelope) => void; reject: (err: unknown) => void }> =
+    [];
   private scheduled = false;
   private readonly stmts;
   private readonly commit;
@@ -63,7 +71,9 @@ export class Outbox {
         `INSERT INTO device_seq (device_id, seq) VALUES (?, 0)
          ON CONFLICT(device_id) DO UPDATE SET seq = seq + 1 RETURNING seq`,
       ),
-      insert: db.prepare('INSERT INTO outbox (id, priority, topic, payload, created_at) VALUES (?, ?, ?, ?, ?)'),
+      insert: db.prepare(
+        'INSERT INTO outbox (id, priority, topic, payload, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
       remove: db.prepare('DELETE FROM outbox WHERE seq = ?'),
       depth: db.prepare('SELECT count(*) AS n, min(created_at) AS oldest FROM outbox'),
     };
@@ -112,7 +122,7 @@ export class Outbox {
     if (batch.length === 0) return;
     try {
       const envs = this.commit(batch.map((b) => b.ev));
-      batch.forEach((b, i) => b.resolve(envs[i]!));
+      for (const [i, b] of batch.entries()) b.resolve(envs[i]!);
     } catch (err) {
       for (const b of batch) b.reject(err);
       return;
@@ -147,7 +157,14 @@ export class Outbox {
       payload: Buffer;
       created_at: number;
     }>;
-    return rows.map((r) => ({ seq: r.seq, id: r.id, priority: r.priority, topic: r.topic, payload: r.payload, createdAt: r.created_at }));
+    return rows.map((r) => ({
+      seq: r.seq,
+      id: r.id,
+      priority: r.priority,
+      topic: r.topic,
+      payload: r.payload,
+      createdAt: r.created_at,
+    }));
   }
 
   /**

@@ -84,7 +84,9 @@ export class Uplink {
       this.onConnect?.();
       void this.drain();
     });
-    client.on('close', () => this.deps.metrics.gauge('carewatch_gateway_uplink_connected', 'uplink connected').set(0));
+    client.on('close', () =>
+      this.deps.metrics.gauge('carewatch_gateway_uplink_connected', 'uplink connected').set(0),
+    );
     client.on('error', (err) => log.warn({ err: err.message }, 'uplink error'));
     client.on('message', (topic, payload) => this.onCommand?.(topic, payload));
     this.offAdded = this.deps.outbox.onAdded(() => void this.drain());
@@ -143,8 +145,13 @@ export class Uplink {
     }
   }
 
-  publishTelemetry(topic: string, payload: Buffer, opts: { qos: 0 | 1; retain?: boolean } = { qos: 0 }): void {
-    if (this.client?.connected) this.client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false });
+  publishTelemetry(
+    topic: string,
+    payload: Buffer,
+    opts: { qos: 0 | 1; retain?: boolean } = { qos: 0 },
+  ): void {
+    if (this.client?.connected)
+      this.client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false });
   }
 
   async stop(): Promise<void> {

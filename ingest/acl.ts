@@ -16,7 +16,10 @@ export function mayPublish(who: GatewayIdentity, topic: string): AclDecision {
   const t = parseTopic(topic);
   if (!t) return { ok: false, reason: `topic '${topic}' is not a carewatch site topic` };
   if (t.siteId !== who.siteId) {
-    return { ok: false, reason: `gateway ${who.gatewayId} of site ${who.siteId} may not publish to site ${t.siteId}` };
+    return {
+      ok: false,
+      reason: `gateway ${who.gatewayId} of site ${who.siteId} may not publish to site ${t.siteId}`,
+    };
   }
   if (t.type === 'command') return { ok: false, reason: 'gateways may not publish commands' };
   return { ok: true };

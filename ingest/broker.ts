@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { CentralBus } from '../central/bus.js';
@@ -142,9 +142,11 @@ export class CentralBroker {
 
   private async authenticate(client: Client, username?: string, password?: Buffer): Promise<void> {
     const fail = (reason: string, code: number) => {
-      this.deps.metrics.counter('carewatch_mqtt_auth_failures_total', 'refused MQTT connections', ['reason']).inc({
-        reason,
-      });
+      this.deps.metrics
+        .counter('carewatch_mqtt_auth_failures_total', 'refused MQTT connections', ['reason'])
+        .inc({
+          reason,
+        });
       log.warn({ client: client.id, username, reason }, 'connection refused');
       return new AuthError(reason, code);
     };
@@ -180,7 +182,11 @@ export class CentralBroker {
       case 'events': {
         const out = await this.deps.pipeline.handle(packet.topic, payload, who);
         if (out.status === 'accepted') {
-          this.deps.bus.emit('event.stored', { envelope: out.envelope, gatewayId: who.gatewayId, receivedAt: Date.now() });
+          this.deps.bus.emit('event.stored', {
+            envelope: out.envelope,
+            gatewayId: who.gatewayId,
+            receivedAt: Date.now(),
+          });
         }
         return;
       }
@@ -202,7 +208,13 @@ export class CentralBroker {
     const d = decodeEnvelope(payload);
     if (!d.ok) return this.reject(who, topic, d.code, d.message, payload);
     if (d.value.siteId !== who.siteId) {
-      return this.reject(who, topic, 'SITE_MISMATCH', `/siteId: '${d.value.siteId}' is not ${who.siteId}`, payload);
+      return this.reject(
+        who,
+        topic,
+        'SITE_MISMATCH',
+        `/siteId: '${d.value.siteId}' is not ${who.siteId}`,
+        payload,
+      );
     }
     if (d.value.kind === 'gateway_heartbeat') {
       await this.deps.presence.heartbeat(who, d.value.data.intervalS, d.value.data.outboxDepth);
@@ -222,7 +234,13 @@ export class CentralBroker {
     const d = decodeInventory(payload);
     if (!d.ok) return this.reject(who, topic, d.code, d.message, payload);
     if (d.value.siteId !== who.siteId) {
-      return this.reject(who, topic, 'SITE_MISMATCH', `/siteId: '${d.value.siteId}' is not ${who.siteId}`, payload);
+      return this.reject(
+        who,
+        topic,
+        'SITE_MISMATCH',
+        `/siteId: '${d.value.siteId}' is not ${who.siteId}`,
+        payload,
+      );
     }
     await this.deps.registry.putInventory(who.siteId, d.value, Date.now());
     this.rememberDevices(who.siteId, d.value);

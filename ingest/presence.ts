@@ -68,7 +68,13 @@ export class PresenceTracker {
 
   async heartbeat(who: GatewayIdentity, intervalS: number, outboxDepth: number): Promise<void> {
     const now = this.deps.clock.now();
-    const p = { ...this.current(who), lastSeenAt: now, lastHeartbeatAt: now, heartbeatIntervalS: intervalS, outboxDepth };
+    const p = {
+      ...this.current(who),
+      lastSeenAt: now,
+      lastHeartbeatAt: now,
+      heartbeatIntervalS: intervalS,
+      outboxDepth,
+    };
     this.state.set(who.gatewayId, p);
     if (p.state !== 'online') await this.set(who, 'online', 'heartbeat');
     else await this.deps.registry.setPresence(p);
@@ -105,7 +111,13 @@ export class PresenceTracker {
     }
     if (changed) {
       log.info({ gateway: who.gatewayId, site: who.siteId, state, reason }, 'gateway presence');
-      this.deps.bus.emit('gateway.presence', { gatewayId: who.gatewayId, siteId: who.siteId, state, at: now, reason });
+      this.deps.bus.emit('gateway.presence', {
+        gatewayId: who.gatewayId,
+        siteId: who.siteId,
+        state,
+        at: now,
+        reason,
+      });
     }
   }
 }

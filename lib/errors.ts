@@ -7,7 +7,12 @@ export class CarewatchError extends Error {
   readonly code: string;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'CarewatchError';
     this.code = code;

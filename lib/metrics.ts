@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One Prometheus registry per process component, exposed on /metrics. */
 export class Metrics {
@@ -8,7 +8,8 @@ export class Metrics {
   private readonly histograms = new Map<string, Histogram>();
 
   constructor(opts: { defaults?: boolean; prefix?: string } = {}) {
-    if (opts.defaults) collectDefaultMetrics({ register: this.registry, prefix: opts.prefix ?? 'carewatch_' });
+    if (opts.defaults)
+      collectDefaultMetrics({ register: this.registry, prefix: opts.prefix ?? 'carewatch_' });
   }
 
   counter(name: string, help: string, labelNames: string[] = []): Counter {

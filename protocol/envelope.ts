@@ -11,7 +11,9 @@ export const EnvelopeBase = {
   deviceId: DeviceId,
   ts: Type.String({ format: 'date-time', description: 'source timestamp, ISO 8601 with zone' }),
   seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'per-device sequence' }),
-  drill: Type.Optional(Type.Boolean({ description: 'true for drills and tests: recorded, never a real alarm' })),
+  drill: Type.Optional(
+    Type.Boolean({ description: 'true for drills and tests: recorded, never a real alarm' }),
+  ),
 };
 
 /** Envelope header with an opaque data object: the first validation step. */

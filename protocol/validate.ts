@@ -3,8 +3,8 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { Command, CommandReply } from './command.js';
 import { EnvelopeHeader } from './envelope.js';
-import { type Envelope, isKnownKind, KINDS, type KindName } from './kinds/index.js';
 import { Inventory } from './inventory.js';
+import { type Envelope, isKnownKind, KINDS, type KindName } from './kinds/index.js';
 import { GatewayStatus } from './status.js';
 
 /** Largest payload accepted on any carewatch topic. */

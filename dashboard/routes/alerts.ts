@@ -41,10 +41,15 @@ const AuditView = Type.Object({
 });
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const NoteBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });
+const NoteBody = Type.Object(
+  { note: Type.Optional(Type.String({ maxLength: 1000 })) },
+  { additionalProperties: false },
+);
 const ListQuery = Type.Object(
   {
-    state: Type.Optional(Type.String({ pattern: '^(open|acknowledged|resolved)(,(open|acknowledged|resolved))*$' })),
+    state: Type.Optional(
+      Type.String({ pattern: '^(open|acknowledged|resolved)(,(open|acknowledged|resolved))*$' }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   },
   { additionalProperties: false },
@@ -57,13 +62,20 @@ export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     async (req) => {
       const { user } = await deps.sessions.require(req);
       const states = req.query.state ? (req.query.state.split(',') as AlertState[]) : undefined;
-      return { alerts: await deps.store.alerts.list({ siteIds: siteScope(user), states, limit: req.query.limit }) };
+      return {
+        alerts: await deps.store.alerts.list({ siteIds: siteScope(user), states, limit: req.query.limit }),
+      };
     },
   );
 
   app.get<{ Params: { id: string } }>(
     '/api/alerts/:id',
-    { schema: { params: IdParams, response: { 200: Type.Object({ alert: AlertView, audit: Type.Array(AuditView) }) } } },
+    {
+      schema: {
+        params: IdParams,
+        response: { 200: Type.Object({ alert: AlertView, audit: Type.Array(AuditView) }) },
+      },
+    },
     async (req) => {
       const { user } = await deps.sessions.require(req);
       const alert = await deps.store.alerts.get(req.params.id);
@@ -78,7 +90,13 @@ export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   for (const action of ['ack', 'resolve'] as const) {
     app.post<{ Params: { id: string }; Body: { note?: string } | undefined }>(
       `/api/alerts/:id/${action}`,
-      { schema: { params: IdParams, body: Type.Optional(NoteBody), response: { 200: Type.Object({ alert: AlertView }) } } },
+      {
+        schema: {
+          params: IdParams,
+          body: Type.Optional(NoteBody),
+          response: { 200: Type.Object({ alert: AlertView }) },
+        },
+      },
       async (req) => {
         const { user } = await deps.sessions.require(req);
         const existing = await deps.store.alerts.get(req.params.id);

@@ -1,11 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { CarewatchError } from '../../lib/errors.js';
-import { LoginLimiter, parseCookies, SESSION_COOKIE } from '../auth.js';
 import type { AppDeps } from '../app.js';
+import { LoginLimiter, parseCookies, SESSION_COOKIE } from '../auth.js';
 
 const LoginBody = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
+  {
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ minLength: 1, maxLength: 256 }),
+  },
   { additionalProperties: false },
 );
 const UserView = Type.Object({
@@ -25,20 +28,28 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
       const { username, password } = req.body;
       const keys = [`ip:${req.ip}`, `user:${username}`];
       if (limiter.blocked(keys[0]!, 20) || limiter.blocked(keys[1]!, 5)) {
-        deps.metrics.counter('carewatch_login_failures_total', 'failed logins', ['reason']).inc({ reason: 'rate' });
+        deps.metrics
+          .counter('carewatch_login_failures_total', 'failed logins', ['reason'])
+          .inc({ reason: 'rate' });
         throw new CarewatchError('RATE_LIMITED', 'too many login attempts; wait a minute');
       }
       const s = await deps.sessions.login(username, password);
       if (!s) {
         for (const k of keys) limiter.fail(k);
-        deps.metrics.counter('carewatch_login_failures_total', 'failed logins', ['reason']).inc({ reason: 'bad' });
+        deps.metrics
+          .counter('carewatch_login_failures_total', 'failed logins', ['reason'])
+          .inc({ reason: 'bad' });
         throw new CarewatchError('LOGIN_FAILED', 'wrong user name or password');
       }
       void reply.header(
         'set-cookie',
         `${SESSION_COOKIE}=${s.token}; Path=/; HttpOnly; SameSite=Strict${deps.secureCookies ? '; Secure' : ''}`,
       );
-      return { token: s.token, csrf: s.csrf, user: { username: s.user.username, role: s.user.role, siteIds: s.user.siteIds } };
+      return {
+        token: s.token,
+        csrf: s.csrf,
+        user: { username: s.user.username, role: s.user.role, siteIds: s.user.siteIds },
+      };
     },
   );
 
@@ -50,8 +61,15 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return { ok: true, username: ctx.user.username };
   });
 
-  app.get('/api/me', { schema: { response: { 200: Type.Object({ user: UserView, csrf: Type.String() }) } } }, async (req) => {
-    const ctx = await deps.sessions.require(req);
-    return { user: { username: ctx.user.username, role: ctx.user.role, siteIds: ctx.user.siteIds }, csrf: ctx.csrf };
-  });
+  app.get(
+    '/api/me',
+    { schema: { response: { 200: Type.Object({ user: UserView, csrf: Type.String() }) } } },
+    async (req) => {
+      const ctx = await deps.sessions.require(req);
+      return {
+        user: { username: ctx.user.username, role: ctx.user.role, siteIds: ctx.user.siteIds },
+        csrf: ctx.csrf,
+      };
+    },
+  );
 }

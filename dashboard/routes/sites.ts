@@ -23,30 +23,38 @@ const SiteView = Type.Object({
 });
 
 export async function siteRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get('/api/sites', { schema: { response: { 200: Type.Object({ sites: Type.Array(SiteView) }) } } }, async (req) => {
-    const { user } = await deps.sessions.require(req);
-    const sites = (await deps.store.registry.sites()).filter((s) => canSeeSite(user, s.id));
-    const open = await deps.store.alerts.list({ siteIds: siteScope(user), states: ['open', 'acknowledged'], limit: 10_000 });
-    const presence = deps.presence.all();
-    return {
-      sites: sites.map((s) => ({
-        id: s.id,
-        name: s.name,
-        region: s.region,
-        gateways: presence
-          .filter((p) => p.siteId === s.id)
-          .map((p) => ({
-            gatewayId: p.gatewayId,
-            state: p.state,
-            changedAt: p.changedAt,
-            lastHeartbeatAt: p.lastHeartbeatAt,
-            outboxDepth: p.outboxDepth,
-            reason: p.reason,
-          })),
-        openAlerts: open.filter((a) => a.siteId === s.id).length,
-      })),
-    };
-  });
+  app.get(
+    '/api/sites',
+    { schema: { response: { 200: Type.Object({ sites: Type.Array(SiteView) }) } } },
+    async (req) => {
+      const { user } = await deps.sessions.require(req);
+      const sites = (await deps.store.registry.sites()).filter((s) => canSeeSite(user, s.id));
+      const open = await deps.store.alerts.list({
+        siteIds: siteScope(user),
+        states: ['open', 'acknowledged'],
+        limit: 10_000,
+      });
+      const presence = deps.presence.all();
+      return {
+        sites: sites.map((s) => ({
+          id: s.id,
+          name: s.name,
+          region: s.region,
+          gateways: presence
+            .filter((p) => p.siteId === s.id)
+            .map((p) => ({
+              gatewayId: p.gatewayId,
+              state: p.state,
+              changedAt: p.changedAt,
+              lastHeartbeatAt: p.lastHeartbeatAt,
+              outboxDepth: p.outboxDepth,
+              reason: p.reason,
+            })),
+          openAlerts: open.filter((a) => a.siteId === s.id).length,
+        })),
+      };
+    },
+  );
 
   app.get<{ Querystring: { siteId?: string; kind?: string; limit?: number } }>(
     '/api/events',
@@ -70,8 +78,14 @@ export async function siteRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
           ? [req.query.siteId]
           : []
         : scope;
-      const events = await deps.store.events.list({ siteIds, kind: req.query.kind, limit: req.query.limit ?? 100 });
-      return { events: events.map((e) => ({ ...e.envelope, receivedAt: e.receivedAt, gatewayId: e.gatewayId })) };
+      const events = await deps.store.events.list({
+        siteIds,
+        kind: req.query.kind,
+        limit: req.query.limit ?? 100,
+      });
+      return {
+        events: events.map((e) => ({ ...e.envelope, receivedAt: e.receivedAt, gatewayId: e.gatewayId })),
+      };
     },
   );
 }

@@ -43,7 +43,11 @@ export class ButtonAdapter {
 
   /** True when the topic belongs to this adapter's namespace. */
   claims(topic: string): boolean {
-    return this.byTopic.has(topic) || this.byTopic.has(topic.slice(0, -AVAILABILITY_SUFFIX.length)) || topic.startsWith('zigbee2mqtt/');
+    return (
+      this.byTopic.has(topic) ||
+      this.byTopic.has(topic.slice(0, -AVAILABILITY_SUFFIX.length)) ||
+      topic.startsWith('zigbee2mqtt/')
+    );
   }
 
   async handle(topic: string, payload: Buffer): Promise<void> {
@@ -82,8 +86,21 @@ export class ButtonAdapter {
         this.drop('ACTION_INVALID', topic, '/action must be a string');
       } else {
         const action = this.mapAction(m.action);
-        if (action) jobs.push(this.emit(dev, action, m.action, typeof m.battery === 'number' ? Math.round(m.battery) : undefined));
-        else this.drop('ACTION_UNKNOWN', topic, `/action '${m.action.slice(0, 32)}' is not a call or cancel action`);
+        if (action)
+          jobs.push(
+            this.emit(
+              dev,
+              action,
+              m.action,
+              typeof m.battery === 'number' ? Math.round(m.battery) : undefined,
+            ),
+          );
+        else
+          this.drop(
+            'ACTION_UNKNOWN',
+            topic,
+            `/action '${m.action.slice(0, 32)}' is not a call or cancel action`,
+          );
       }
     }
     await Promise.all(jobs);
@@ -117,7 +134,12 @@ export class ButtonAdapter {
     await this.emit(dev, up ? 'available' : 'unavailable');
   }
 
-  private async emit(dev: ButtonDevice, action: EmergencyCallAction, raw?: string, battery?: number): Promise<void> {
+  private async emit(
+    dev: ButtonDevice,
+    action: EmergencyCallAction,
+    raw?: string,
+    battery?: number,
+  ): Promise<void> {
     await this.deps.outbox.add({
       kind: 'emergency_call',
       deviceId: dev.deviceId,
@@ -129,11 +151,15 @@ export class ButtonAdapter {
         ...(raw ? { raw: raw.slice(0, 64) } : {}),
       },
     });
-    this.deps.metrics.counter('carewatch_gateway_button_events_total', 'button events queued', ['action']).inc({ action });
+    this.deps.metrics
+      .counter('carewatch_gateway_button_events_total', 'button events queued', ['action'])
+      .inc({ action });
   }
 
   private drop(code: string, topic: string, message: string): void {
-    this.deps.metrics.counter('carewatch_gateway_local_rejected_total', 'local bus messages dropped', ['code']).inc({ code });
+    this.deps.metrics
+      .counter('carewatch_gateway_local_rejected_total', 'local bus messages dropped', ['code'])
+      .inc({ code });
     const key = `${topic}:${code}`;
     if (!this.loggedOnce.has(key) && this.loggedOnce.size < 10_000) {
       this.loggedOnce.add(key);

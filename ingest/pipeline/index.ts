@@ -31,10 +31,20 @@ export class IngestPipeline {
   ) {
     const recent = new RecentIds();
     this.committer = new GroupCommitter(deps.events);
-    this.steps = [validateStep, knownDeviceStep(deps.devicesOf), dedupStep(recent), persistStep(this.committer, recent)];
+    this.steps = [
+      validateStep,
+      knownDeviceStep(deps.devicesOf),
+      dedupStep(recent),
+      persistStep(this.committer, recent),
+    ];
   }
 
-  async handle(topic: string, payload: Buffer, gateway: GatewayIdentity, receivedAt = Date.now()): Promise<Outcome> {
+  async handle(
+    topic: string,
+    payload: Buffer,
+    gateway: GatewayIdentity,
+    receivedAt = Date.now(),
+  ): Promise<Outcome> {
     const ctx: IngestContext = { topic, payload, gateway, receivedAt };
     let outcome: Outcome | undefined;
     for (const step of this.steps) {
@@ -54,7 +64,9 @@ export class IngestPipeline {
     if (o.status === 'accepted') {
       m.counter('carewatch_ingest_events_total', 'events stored', ['kind']).inc({ kind: o.envelope.kind });
     } else if (o.status === 'duplicate') {
-      m.counter('carewatch_ingest_duplicates_total', 'redelivered events dropped', ['where']).inc({ where: o.where });
+      m.counter('carewatch_ingest_duplicates_total', 'redelivered events dropped', ['where']).inc({
+        where: o.where,
+      });
     } else {
       m.counter('carewatch_ingest_rejected_total', 'payloads rejected', ['code']).inc({ code: o.code });
       // log each (gateway, code) once per process; the metric carries the rate
@@ -67,7 +79,13 @@ export class IngestPipeline {
   }
 
   /** Keeps a rejected payload's head and reason, so nothing disappears without a trace. */
-  async quarantine(gw: GatewayIdentity, topic: string, code: string, message: string, payload: Buffer): Promise<void> {
+  async quarantine(
+    gw: GatewayIdentity,
+    topic: string,
+    code: string,
+    message: string,
+    payload: Buffer,
+  ): Promise<void> {
     await this.deps.events.recordReject({
       at: Date.now(),
       gatewayId: gw.gatewayId,

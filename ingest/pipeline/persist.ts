@@ -8,8 +8,11 @@ import type { Step } from './types.js';
  * only after that transaction is durable. The gateway's PUBACK waits on this.
  */
 export class GroupCommitter {
-  private pending: Array<{ item: IncomingEvent; resolve: (isNew: boolean) => void; reject: (e: unknown) => void }> =
-    [];
+  private pending: Array<{
+    item: IncomingEvent;
+    resolve: (isNew: boolean) => void;
+    reject: (e: unknown) => void;
+  }> = [];
   private scheduled = false;
   batches = 0;
 
@@ -37,7 +40,7 @@ export class GroupCommitter {
     this.batches++;
     try {
       const results = await this.events.insertBatch(batch.map((b) => b.item));
-      batch.forEach((b, i) => b.resolve(results[i] === true));
+      for (const [i, b] of batch.entries()) b.resolve(results[i] === true);
     } catch (err) {
       for (const b of batch) b.reject(err);
     }
@@ -49,9 +52,15 @@ export function persistStep(committer: GroupCommitter, recent: RecentIds): Step 
     name: 'persist',
     async run(ctx) {
       const env = ctx.envelope!;
-      const isNew = await committer.write({ envelope: env, gatewayId: ctx.gateway.gatewayId, receivedAt: ctx.receivedAt });
+      const isNew = await committer.write({
+        envelope: env,
+        gatewayId: ctx.gateway.gatewayId,
+        receivedAt: ctx.receivedAt,
+      });
       recent.add(env.id);
-      return isNew ? { status: 'accepted', envelope: env } : { status: 'duplicate', envelope: env, where: 'store' };
+      return isNew
+        ? { status: 'accepted', envelope: env }
+        : { status: 'duplicate', envelope: env, where: 'store' };
     },
   };
 }

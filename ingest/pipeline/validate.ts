@@ -9,8 +9,12 @@ export const validateStep: Step = {
     if (!decoded.ok) return { status: 'rejected', code: decoded.code, message: decoded.message };
     const env = decoded.value;
     const topic = parseTopic(ctx.topic);
-    if (!topic || topic.type !== 'channel') {
-      return { status: 'rejected', code: 'TOPIC_INVALID', message: `topic '${ctx.topic}' carries no envelopes` };
+    if (topic?.type !== 'channel') {
+      return {
+        status: 'rejected',
+        code: 'TOPIC_INVALID',
+        message: `topic '${ctx.topic}' carries no envelopes`,
+      };
     }
     if (env.siteId !== topic.siteId || env.siteId !== ctx.gateway.siteId) {
       return {

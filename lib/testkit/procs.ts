@@ -47,7 +47,12 @@ process.on('exit', () => {
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
-    env: { ...process.env, CAREWATCH_LOG_LEVEL: process.env.CAREWATCH_LOG_LEVEL ?? 'info', VITEST: '', ...env },
+    env: {
+      ...process.env,
+      CAREWATCH_LOG_LEVEL: process.env.CAREWATCH_LOG_LEVEL ?? 'info',
+      VITEST: '',
+      ...env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   live.add(child);
@@ -80,7 +85,11 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
           } else if (child.exitCode !== null || child.signalCode !== null) {
             waiters.splice(waiters.indexOf(check), 1);
             clearTimeout(t);
-            rej(new Error(`process exited (${child.exitCode ?? child.signalCode}) before ${re}:\n${out.slice(-3000)}`));
+            rej(
+              new Error(
+                `process exited (${child.exitCode ?? child.signalCode}) before ${re}:\n${out.slice(-3000)}`,
+              ),
+            );
           }
         };
         const t = setTimeout(() => {
@@ -101,7 +110,11 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   };
 }
 
-export async function until<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, stepMs = 100): Promise<T> {
+export async function until<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+  stepMs = 100,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {

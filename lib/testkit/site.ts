@@ -17,7 +17,10 @@ export interface Setup {
 }
 
 /** Provisions a site, a gateway and an admin in a fresh central data dir, and writes site.yaml. */
-export async function setupSite(dir: string, opts: { siteId?: string; devices?: string[]; heartbeatS?: number; centralUrl?: (p: number) => string } = {}): Promise<Setup> {
+export async function setupSite(
+  dir: string,
+  opts: { siteId?: string; devices?: string[]; heartbeatS?: number; centralUrl?: (p: number) => string } = {},
+): Promise<Setup> {
   const centralDir = join(dir, 'central');
   const siteId = opts.siteId ?? 'site-a';
   const gw = await provisionGateway({ dataDir: centralDir, siteId, gatewayId: `gw-${siteId}` });
@@ -30,10 +33,15 @@ export async function setupSite(dir: string, opts: { siteId?: string; devices?: 
       siteId,
       gatewayId: gw.gatewayId,
       dataDir: join(dir, 'gateway'),
-      central: { url: opts.centralUrl ? opts.centralUrl(mqttPort) : `mqtt://127.0.0.1:${mqttPort}`, keepaliveS: 5 },
+      central: {
+        url: opts.centralUrl ? opts.centralUrl(mqttPort) : `mqtt://127.0.0.1:${mqttPort}`,
+        keepaliveS: 5,
+      },
       localBus: { host: '127.0.0.1', port: busPort },
       heartbeatIntervalS: opts.heartbeatS ?? 2,
-      buttons: { devices: (opts.devices ?? ['btn-1', 'btn-2', 'btn-3']).map((d) => ({ deviceId: d, room: d })) },
+      buttons: {
+        devices: (opts.devices ?? ['btn-1', 'btn-2', 'btn-3']).map((d) => ({ deviceId: d, room: d })),
+      },
     }),
   );
   return {
@@ -49,7 +57,16 @@ export async function setupSite(dir: string, opts: { siteId?: string; devices?: 
 }
 
 export async function startCentral(s: Setup, extra: string[] = []): Promise<Proc> {
-  const p = cli(['central', '--data-dir', s.centralDir, '--mqtt-port', String(s.mqttPort), '--http-port', String(s.httpPort), ...extra]);
+  const p = cli([
+    'central',
+    '--data-dir',
+    s.centralDir,
+    '--mqtt-port',
+    String(s.mqttPort),
+    '--http-port',
+    String(s.httpPort),
+    ...extra,
+  ]);
   await p.waitFor(/central ready/);
   return p;
 }
@@ -70,10 +87,19 @@ export async function login(s: Setup, username = 'admin', password = s.adminPass
   return ((await r.json()) as { token: string }).token;
 }
 
-export async function api<T = unknown>(s: Setup, token: string, path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
+export async function api<T = unknown>(
+  s: Setup,
+  token: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: T }> {
   const r = await fetch(`${s.base}${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(init.body ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    },
   });
   return { status: r.status, body: (await r.json()) as T };
 }

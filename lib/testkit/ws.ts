@@ -3,13 +3,25 @@ import WebSocket from 'ws';
 export interface AlertMsg {
   type: 'snapshot' | 'alert';
   change?: string;
-  alert?: { id: string; siteId: string; source: string; type: string; state: string; severity: string; count: number; resolvedBy: string | null; escalationLevel: number };
+  alert?: {
+    id: string;
+    siteId: string;
+    source: string;
+    type: string;
+    state: string;
+    severity: string;
+    count: number;
+    resolvedBy: string | null;
+    escalationLevel: number;
+  };
   alerts?: Array<{ id: string }>;
 }
 
 /** A supervisor WebSocket client that records every message. */
 export async function supervisorSocket(base: string, token: string) {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/api/ws`, { headers: { authorization: `Bearer ${token}` } });
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/api/ws`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   const messages: AlertMsg[] = [];
   const waiters: Array<() => void> = [];
   ws.on('message', (d) => {
@@ -38,7 +50,11 @@ export async function supervisorSocket(base: string, token: string) {
         };
         const t = setTimeout(() => {
           waiters.splice(waiters.indexOf(check), 1);
-          rej(new Error(`no matching WebSocket message in ${timeoutMs} ms; got ${JSON.stringify(messages).slice(0, 2000)}`));
+          rej(
+            new Error(
+              `no matching WebSocket message in ${timeoutMs} ms; got ${JSON.stringify(messages).slice(0, 2000)}`,
+            ),
+          );
         }, timeoutMs);
         waiters.push(check);
         check();

@@ -9,7 +9,13 @@ import { defineKind } from '../envelope.js';
  * - unavailable: the button stopped answering on the local bus
  * - available:   it answers again
  */
-export const EMERGENCY_CALL_ACTIONS = ['pressed', 'cancelled', 'battery_low', 'unavailable', 'available'] as const;
+export const EMERGENCY_CALL_ACTIONS = [
+  'pressed',
+  'cancelled',
+  'battery_low',
+  'unavailable',
+  'available',
+] as const;
 
 export const EmergencyCallData = Type.Object(
   {

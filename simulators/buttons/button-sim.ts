@@ -43,10 +43,18 @@ export class ButtonSimulator {
     let payload: string;
     switch (action) {
       case 'press':
-        payload = JSON.stringify({ action: this.opts.pressAction ?? 'single', battery: value ?? 90, linkquality: 120 });
+        payload = JSON.stringify({
+          action: this.opts.pressAction ?? 'single',
+          battery: value ?? 90,
+          linkquality: 120,
+        });
         break;
       case 'cancel':
-        payload = JSON.stringify({ action: this.opts.cancelAction ?? 'double', battery: value ?? 90, linkquality: 120 });
+        payload = JSON.stringify({
+          action: this.opts.cancelAction ?? 'double',
+          battery: value ?? 90,
+          linkquality: 120,
+        });
         break;
       case 'battery':
         payload = JSON.stringify({ battery: value ?? 10, linkquality: 110 });
@@ -82,22 +90,29 @@ export interface ScriptStep {
  */
 export function parseScript(text: string): ScriptStep[] {
   const steps: ScriptStep[] = [];
-  const parts = text.split(/[;\n]/).map((s) => s.trim()).filter(Boolean);
+  const parts = text
+    .split(/[;\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   parts.forEach((part, i) => {
     const [verb, a, b] = part.split(/\s+/);
     if (verb === 'wait') {
       const ms = Number(a);
-      if (!Number.isFinite(ms) || ms < 0) throw new Error(`script step ${i + 1} '${part}': wait needs milliseconds`);
+      if (!Number.isFinite(ms) || ms < 0)
+        throw new Error(`script step ${i + 1} '${part}': wait needs milliseconds`);
       steps.push({ action: 'wait', value: ms });
       return;
     }
     const actions: SimAction[] = ['press', 'cancel', 'battery', 'offline', 'online', 'garbage'];
     if (!actions.includes(verb as SimAction)) {
-      throw new Error(`script step ${i + 1} '${part}': unknown action '${verb}' (use ${actions.join(', ')} or wait)`);
+      throw new Error(
+        `script step ${i + 1} '${part}': unknown action '${verb}' (use ${actions.join(', ')} or wait)`,
+      );
     }
     if (!a) throw new Error(`script step ${i + 1} '${part}': missing device name`);
     const value = b === undefined ? undefined : Number(b);
-    if (value !== undefined && !Number.isFinite(value)) throw new Error(`script step ${i + 1} '${part}': bad value '${b}'`);
+    if (value !== undefined && !Number.isFinite(value))
+      throw new Error(`script step ${i + 1} '${part}': bad value '${b}'`);
     steps.push({ action: verb as SimAction, device: a, ...(value !== undefined ? { value } : {}) });
   });
   return steps;

@@ -82,7 +82,10 @@ export class SqliteAlertRepo implements AlertRepo {
   /** Claims the triggering event; false when it was processed already (by us earlier or another instance). */
   private claim(eventId: string | undefined): boolean {
     if (!eventId) return true;
-    return this.db.prepare('UPDATE events SET processed = 1 WHERE id = ? AND processed = 0').run(eventId).changes === 1;
+    return (
+      this.db.prepare('UPDATE events SET processed = 1 WHERE id = ? AND processed = 0').run(eventId)
+        .changes === 1
+    );
   }
 
   async openOrRepeat(d: OpenDraft, processedEventId?: string): Promise<OpenResult | 'already-processed'> {
@@ -90,7 +93,9 @@ export class SqliteAlertRepo implements AlertRepo {
       if (!this.claim(processedEventId)) return 'already-processed';
       const open = this.findOpen(d);
       if (open) {
-        this.db.prepare('UPDATE alerts SET count = count + 1, updated_at = ? WHERE id = ?').run(d.at, open.id);
+        this.db
+          .prepare('UPDATE alerts SET count = count + 1, updated_at = ? WHERE id = ?')
+          .run(d.at, open.id);
         this.audit_({
           alertId: open.id,
           at: d.at,
@@ -151,7 +156,10 @@ export class SqliteAlertRepo implements AlertRepo {
     })();
   }
 
-  private applyResolve(a: Alert, by: { actor: string; at: number; note: string | null; eventId?: string | null }) {
+  private applyResolve(
+    a: Alert,
+    by: { actor: string; at: number; note: string | null; eventId?: string | null },
+  ) {
     this.db
       .prepare(
         `UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?,
@@ -272,7 +280,9 @@ export class SqliteAlertRepo implements AlertRepo {
   }
 
   async audit(id: string): Promise<AuditEntry[]> {
-    const rows = this.db.prepare('SELECT * FROM alert_audit WHERE alert_id = ? ORDER BY id').all(id) as Array<{
+    const rows = this.db
+      .prepare('SELECT * FROM alert_audit WHERE alert_id = ? ORDER BY id')
+      .all(id) as Array<{
       alert_id: string;
       at: number;
       actor: string;

@@ -111,7 +111,9 @@ export class SqliteEventRepo implements EventRepo {
 
   async recordReject(r: RejectRecord): Promise<void> {
     this.db
-      .prepare('INSERT INTO rejects (at, gateway_id, topic, code, message, excerpt) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO rejects (at, gateway_id, topic, code, message, excerpt) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(r.at, r.gatewayId, r.topic, r.code, r.message, r.excerpt ?? null);
   }
 

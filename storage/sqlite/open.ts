@@ -21,9 +21,13 @@ export function openDatabase(path: string, opts: { synchronous?: 'NORMAL' | 'FUL
   try {
     db = new Database(path);
   } catch (err) {
-    throw new CarewatchError('STORAGE_OPEN_FAILED', `cannot open database ${path}: ${(err as Error).message}`, {
-      path,
-    });
+    throw new CarewatchError(
+      'STORAGE_OPEN_FAILED',
+      `cannot open database ${path}: ${(err as Error).message}`,
+      {
+        path,
+      },
+    );
   }
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);

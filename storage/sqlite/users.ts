@@ -39,7 +39,9 @@ export class SqliteUserRepo implements UserRepo {
 
   async createSession(tokenHash: string, s: Session, at: number): Promise<void> {
     this.db
-      .prepare('INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      )
       .run(tokenHash, s.userId, s.csrf, at, s.expiresAt);
   }
 

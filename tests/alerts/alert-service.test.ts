@@ -15,12 +15,29 @@ async function harness(path: string, clock: ManualClock) {
   const store = openSqliteCentralStore(path);
   const bus = createCentralBus();
   const changes: Array<{ change: string; id: string; level: number }> = [];
-  bus.on('alert.changed', ({ alert, change }) => void changes.push({ change, id: alert.id, level: alert.escalationLevel }));
-  const svc = new AlertService({ alerts: store.alerts, events: store.events, bus, clock, metrics: new Metrics(), escalation: ESC });
+  bus.on(
+    'alert.changed',
+    ({ alert, change }) => void changes.push({ change, id: alert.id, level: alert.escalationLevel }),
+  );
+  const svc = new AlertService({
+    alerts: store.alerts,
+    events: store.events,
+    bus,
+    clock,
+    metrics: new Metrics(),
+    escalation: ESC,
+  });
   await svc.start();
   let seq = 0;
   const event = async (device: string, action: EmergencyCallAction, drill = false) => {
-    const envelope = buildEnvelope({ kind: 'emergency_call', siteId: 's1', deviceId: device, seq: seq++, data: { action }, drill });
+    const envelope = buildEnvelope({
+      kind: 'emergency_call',
+      siteId: 's1',
+      deviceId: device,
+      seq: seq++,
+      data: { action },
+      drill,
+    });
     await store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: clock.now() }]);
     bus.emit('event.stored', { envelope, gatewayId: 'gw', receivedAt: clock.now() });
     await svc.idle();
@@ -100,7 +117,13 @@ describe('alert service', () => {
   it('replays events stored but not processed before a crash, without doubling', async () => {
     const path = db();
     const store = openSqliteCentralStore(path);
-    const envelope = buildEnvelope({ kind: 'emergency_call', siteId: 's1', deviceId: 'btn-9', seq: 0, data: { action: 'pressed' } });
+    const envelope = buildEnvelope({
+      kind: 'emergency_call',
+      siteId: 's1',
+      deviceId: 'btn-9',
+      seq: 0,
+      data: { action: 'pressed' },
+    });
     await store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: Date.now() }]);
     await store.close(); // crashed before the alert service saw it
     const h = await harness(path, new ManualClock());
@@ -129,7 +152,17 @@ describe('alert service', () => {
 
   it('keeps its invariants under any sequence of device events and user actions', async () => {
     const step = fc.oneof(
-      fc.record({ t: fc.constant('event' as const), device: fc.constantFrom('b1', 'b2'), action: fc.constantFrom<EmergencyCallAction>('pressed', 'cancelled', 'battery_low', 'unavailable', 'available') }),
+      fc.record({
+        t: fc.constant('event' as const),
+        device: fc.constantFrom('b1', 'b2'),
+        action: fc.constantFrom<EmergencyCallAction>(
+          'pressed',
+          'cancelled',
+          'battery_low',
+          'unavailable',
+          'available',
+        ),
+      }),
       fc.record({ t: fc.constantFrom('ack' as const, 'resolve' as const), pick: fc.nat(20) }),
       fc.record({ t: fc.constant('time' as const), ms: fc.integer({ min: 0, max: 200_000 }) }),
     );

@@ -17,7 +17,9 @@ describe('configuration errors stop the process with the field and the problem',
   it('names a bad gateway field', async () => {
     const f = join(dir.path, 'bad.yaml');
     writeFileSync(f, 'siteId: "bad site"\ngatewayId: gw\ndataDir: /tmp/x\ncentral:\n  url: http://nope\n');
-    const { code, out } = await run(['gateway', '--config', f], { CAREWATCH_GATEWAY_PASSWORD: 'long-enough-secret' });
+    const { code, out } = await run(['gateway', '--config', f], {
+      CAREWATCH_GATEWAY_PASSWORD: 'long-enough-secret',
+    });
     expect(code).toBe(2);
     expect(out).toContain('/siteId');
     expect(out).toContain('/central/url');
@@ -25,7 +27,10 @@ describe('configuration errors stop the process with the field and the problem',
 
   it('refuses unknown fields and invalid YAML', async () => {
     const f = join(dir.path, 'extra.yaml');
-    writeFileSync(f, 'siteId: s\ngatewayId: gw\ndataDir: /tmp/x\ncentral: {url: "mqtt://127.0.0.1:1"}\nbuttonz: []\n');
+    writeFileSync(
+      f,
+      'siteId: s\ngatewayId: gw\ndataDir: /tmp/x\ncentral: {url: "mqtt://127.0.0.1:1"}\nbuttonz: []\n',
+    );
     const a = await run(['gateway', '--config', f], { CAREWATCH_GATEWAY_PASSWORD: 'long-enough-secret' });
     expect(a.code).toBe(2);
     expect(a.out).toContain("must NOT have additional properties 'buttonz'");

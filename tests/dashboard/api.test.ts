@@ -11,7 +11,11 @@ describe('HTTP API and WebSocket: sessions, CSRF, role scope', () => {
   let staffA: string;
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${env.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${env.base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
   const login = async (username: string, password: string) => {
     const r = await post('/api/session', { username, password });
     expect(r.status).toBe(200);
@@ -19,8 +23,19 @@ describe('HTTP API and WebSocket: sessions, CSRF, role scope', () => {
     return { ...body, cookie: r.headers.get('set-cookie')!.split(';')[0]! };
   };
   const raise = async (site: string, device: string) => {
-    const c = await mqtt.connectAsync(env.mqttUrl, { clientId: `gw-${site}`, username: `gw-${site}`, password: env.secrets[site], reconnectPeriod: 0 });
-    const e = buildEnvelope({ kind: 'emergency_call', siteId: site, deviceId: device, seq: 0, data: { action: 'pressed' } });
+    const c = await mqtt.connectAsync(env.mqttUrl, {
+      clientId: `gw-${site}`,
+      username: `gw-${site}`,
+      password: env.secrets[site],
+      reconnectPeriod: 0,
+    });
+    const e = buildEnvelope({
+      kind: 'emergency_call',
+      siteId: site,
+      deviceId: device,
+      seq: 0,
+      data: { action: 'pressed' },
+    });
     await c.publishAsync(siteTopic(site, 'events'), JSON.stringify(e), { qos: 1 });
     await c.endAsync();
     await env.central.alerts.idle();
@@ -29,7 +44,8 @@ describe('HTTP API and WebSocket: sessions, CSRF, role scope', () => {
   beforeAll(async () => {
     env = await inProcessCentral();
     // users are added while the central runs: the store is shared through the SQLite file
-    staffA = (await addUser({ dataDir: env.dir, username: 'nurse-a', role: 'staff', sites: 'site-a' })).password;
+    staffA = (await addUser({ dataDir: env.dir, username: 'nurse-a', role: 'staff', sites: 'site-a' }))
+      .password;
     await raise('site-a', 'btn-a1');
     await raise('site-b', 'btn-b1');
   });
@@ -50,20 +66,28 @@ describe('HTTP API and WebSocket: sessions, CSRF, role scope', () => {
     const admin = await login('admin', env.adminPassword);
     const nurse = await login('nurse-a', staffA);
     const list = async (token: string) =>
-      ((await (await fetch(`${env.base}/api/alerts`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
-        alerts: Array<{ id: string; siteId: string }>;
-      }).alerts;
+      (
+        (await (
+          await fetch(`${env.base}/api/alerts`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as {
+          alerts: Array<{ id: string; siteId: string }>;
+        }
+      ).alerts;
     const all = await list(admin.token);
     expect(all.map((a) => a.siteId).sort()).toEqual(['site-a', 'site-b']);
     const mine = await list(nurse.token);
     expect(mine.map((a) => a.siteId)).toEqual(['site-a']);
     const foreign = all.find((a) => a.siteId === 'site-b')!;
-    const get = await fetch(`${env.base}/api/alerts/${foreign.id}`, { headers: { authorization: `Bearer ${nurse.token}` } });
+    const get = await fetch(`${env.base}/api/alerts/${foreign.id}`, {
+      headers: { authorization: `Bearer ${nurse.token}` },
+    });
     expect(get.status).toBe(404);
     const ack = await post(`/api/alerts/${foreign.id}/ack`, {}, { authorization: `Bearer ${nurse.token}` });
     expect(ack.status).toBe(404);
     expect((await env.central.store.alerts.get(foreign.id))!.state).toBe('open');
-    const sites = (await (await fetch(`${env.base}/api/sites`, { headers: { authorization: `Bearer ${nurse.token}` } })).json()) as {
+    const sites = (await (
+      await fetch(`${env.base}/api/sites`, { headers: { authorization: `Bearer ${nurse.token}` } })
+    ).json()) as {
       sites: Array<{ id: string }>;
     };
     expect(sites.sites.map((x) => x.id)).toEqual(['site-a']);
@@ -76,7 +100,11 @@ describe('HTTP API and WebSocket: sessions, CSRF, role scope', () => {
     expect(noToken.status).toBe(403);
     expect(((await noToken.json()) as { error: { code: string } }).error.code).toBe('CSRF_INVALID');
     expect((await env.central.store.alerts.get(mine.id))!.state).toBe('open');
-    const ok = await post(`/api/alerts/${mine.id}/ack`, { note: 'on my way' }, { cookie: nurse.cookie, 'x-csrf-token': nurse.csrf });
+    const ok = await post(
+      `/api/alerts/${mine.id}/ack`,
+      { note: 'on my way' },
+      { cookie: nurse.cookie, 'x-csrf-token': nurse.csrf },
+    );
     expect(ok.status).toBe(200);
   });
 
@@ -99,7 +127,8 @@ describe('HTTP API and WebSocket: sessions, CSRF, role scope', () => {
 
   it('rate-limits repeated login attempts', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await post('/api/session', { username: 'ghost', password: 'x' })).status);
+    for (let i = 0; i < 7; i++)
+      statuses.push((await post('/api/session', { username: 'ghost', password: 'x' })).status);
     expect(statuses).toContain(429);
   });
 

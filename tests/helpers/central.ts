@@ -1,8 +1,8 @@
 import { Central } from '../../central/central.js';
 import { CentralConfig } from '../../central/config.js';
 import { addUser, provisionGateway } from '../../cli/provision.js';
-import { validateConfig } from '../../lib/config.js';
 import type { Clock } from '../../lib/clock.js';
+import { validateConfig } from '../../lib/config.js';
 import { tempDir } from './procs.js';
 
 /** An in-process central on ephemeral loopback ports with one site per id given. */

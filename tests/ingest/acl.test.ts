@@ -23,7 +23,13 @@ async function refused(url: string, o: mqtt.IClientOptions): Promise<string> {
 }
 
 function call(site: string, device = 'btn-1') {
-  return buildEnvelope({ kind: 'emergency_call', siteId: site, deviceId: device, seq: 0, data: { action: 'pressed' } });
+  return buildEnvelope({
+    kind: 'emergency_call',
+    siteId: site,
+    deviceId: device,
+    seq: 0,
+    data: { action: 'pressed' },
+  });
 }
 
 describe('central broker: authentication and ACL with a raw MQTT client', () => {
@@ -35,9 +41,9 @@ describe('central broker: authentication and ACL with a raw MQTT client', () => 
 
   it('refuses a wrong password, a missing password, an unknown gateway and a borrowed client id', async () => {
     const url = env.mqttUrl;
-    expect(await refused(url, { clientId: 'gw-site-a', username: 'gw-site-a', password: 'wrong-password' })).toMatch(
-      /Bad username or password|Not authorized/i,
-    );
+    expect(
+      await refused(url, { clientId: 'gw-site-a', username: 'gw-site-a', password: 'wrong-password' }),
+    ).toMatch(/Bad username or password|Not authorized/i);
     expect(await refused(url, { clientId: 'gw-site-a' })).toMatch(/Bad username or password|Not authorized/i);
     expect(await refused(url, { clientId: 'gw-x', username: 'gw-x', password: 'whatever-secret' })).toMatch(
       /Bad username or password|Not authorized/i,
@@ -50,10 +56,16 @@ describe('central broker: authentication and ACL with a raw MQTT client', () => 
   });
 
   it('lets a gateway subscribe only to its own command topics', async () => {
-    const c = await connect(env.mqttUrl, { clientId: 'gw-site-a', username: 'gw-site-a', password: env.secrets['site-a'] });
+    const c = await connect(env.mqttUrl, {
+      clientId: 'gw-site-a',
+      username: 'gw-site-a',
+      password: env.secrets['site-a'],
+    });
     const granted = (filter: string) =>
       new Promise<number | 'refused'>((res) =>
-        c.subscribe(filter, { qos: 1 }, (err, g) => res(err || !g?.[0] || g[0].qos === 128 ? 'refused' : g[0].qos)),
+        c.subscribe(filter, { qos: 1 }, (err, g) =>
+          res(err || !g?.[0] || g[0].qos === 128 ? 'refused' : g[0].qos),
+        ),
       );
     expect(await granted('carewatch/v1/sites/site-a/cmd/+')).toBe(1);
     for (const filter of [
@@ -69,17 +81,27 @@ describe('central broker: authentication and ACL with a raw MQTT client', () => 
   });
 
   it('drops a gateway that publishes under another site, and stores nothing of it', async () => {
-    const c = await connect(env.mqttUrl, { clientId: 'gw-site-a', username: 'gw-site-a', password: env.secrets['site-a'] });
+    const c = await connect(env.mqttUrl, {
+      clientId: 'gw-site-a',
+      username: 'gw-site-a',
+      password: env.secrets['site-a'],
+    });
     const closed = new Promise<void>((r) => c.once('close', () => r()));
     c.publish(siteTopic('site-b', 'events'), JSON.stringify(call('site-b')), { qos: 1 });
     await closed;
     c.end(true);
     expect(await env.central.store.events.count({ siteIds: ['site-b'] })).toBe(0);
-    expect(await env.central.metrics.text()).toMatch(/carewatch_mqtt_acl_denied_total\{action="publish"\} [1-9]/);
+    expect(await env.central.metrics.text()).toMatch(
+      /carewatch_mqtt_acl_denied_total\{action="publish"\} [1-9]/,
+    );
   });
 
   it('refuses a gateway publishing commands, even to its own site', async () => {
-    const c = await connect(env.mqttUrl, { clientId: 'gw-site-a', username: 'gw-site-a', password: env.secrets['site-a'] });
+    const c = await connect(env.mqttUrl, {
+      clientId: 'gw-site-a',
+      username: 'gw-site-a',
+      password: env.secrets['site-a'],
+    });
     const closed = new Promise<void>((r) => c.once('close', () => r()));
     c.publish('carewatch/v1/sites/site-a/cmd/ping', '{}', { qos: 1 });
     await closed;
@@ -95,12 +117,31 @@ describe('central broker over TLS', () => {
   const key = join(dir.path, 'key.pem');
 
   beforeAll(async () => {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert,
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     tlsPort = await freePort();
-    env = await inProcessCentral({ config: { mqtt: { port: 0, tls: { port: tlsPort, certFile: cert, keyFile: key } } } });
+    env = await inProcessCentral({
+      config: { mqtt: { port: 0, tls: { port: tlsPort, certFile: cert, keyFile: key } } },
+    });
   });
   afterAll(async () => {
     await env.close();
@@ -122,7 +163,11 @@ describe('central broker over TLS', () => {
 
   it('refuses a client that does not trust the certificate, and wrong credentials over TLS', async () => {
     expect(
-      await refused(`mqtts://127.0.0.1:${tlsPort}`, { clientId: 'gw-site-a', username: 'gw-site-a', password: env.secrets['site-a'] }),
+      await refused(`mqtts://127.0.0.1:${tlsPort}`, {
+        clientId: 'gw-site-a',
+        username: 'gw-site-a',
+        password: env.secrets['site-a'],
+      }),
     ).toMatch(/self[- ]signed|certificate/i);
     const { readFileSync } = await import('node:fs');
     expect(
@@ -135,4 +180,3 @@ describe('central broker over TLS', () => {
     ).toMatch(/Bad username or password|Not authorized/i);
   });
 });
-

@@ -56,7 +56,8 @@ describe('ingest: bad input is rejected with a reason, counted, and never crashe
     }
     expect(rejects.find((r) => r.code === 'DATA_INVALID')!.message).toContain('/data/action');
     const metrics = await env.central.metrics.text();
-    for (const [code] of cases) expect(metrics).toContain(`carewatch_ingest_rejected_total{code="${code}"} 1`);
+    for (const [code] of cases)
+      expect(metrics).toContain(`carewatch_ingest_rejected_total{code="${code}"} 1`);
     expect(await env.central.store.events.count()).toBe(0);
     expect(await env.central.store.alerts.list({})).toEqual([]);
   });
@@ -80,7 +81,10 @@ describe('ingest: bad input is rejected with a reason, counted, and never crashe
       ts: new Date().toISOString(),
       devices: [{ deviceId: 'btn-1', type: 'call_button' }],
     };
-    await gw.publishAsync(siteTopic('site-a', 'inventory'), JSON.stringify(inventory), { qos: 1, retain: true });
+    await gw.publishAsync(siteTopic('site-a', 'inventory'), JSON.stringify(inventory), {
+      qos: 1,
+      retain: true,
+    });
     await gw.publishAsync(events, JSON.stringify(call('btn-unknown')), { qos: 1 });
     await gw.publishAsync(events, JSON.stringify(call('btn-1')), { qos: 1 });
     const codes = (await env.central.store.events.rejects(100)).map((r) => r.code);

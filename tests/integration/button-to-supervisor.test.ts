@@ -33,7 +33,12 @@ describe('emergency call button → supervisor screen, as separate processes', (
 
     sim.send('press btn-1');
     const opened = await sup.next((m) => m.change === 'opened' && m.alert?.source === 'btn-1');
-    expect(opened.alert).toMatchObject({ siteId: 'site-a', type: 'emergency_call', severity: 'critical', state: 'open' });
+    expect(opened.alert).toMatchObject({
+      siteId: 'site-a',
+      type: 'emergency_call',
+      severity: 'critical',
+      state: 'open',
+    });
     const id = opened.alert!.id;
 
     const ack = await api<{ alert: { state: string; ackedBy: string } }>(s, token, `/api/alerts/${id}/ack`, {
@@ -44,7 +49,10 @@ describe('emergency call button → supervisor screen, as separate processes', (
     expect(ack.body.alert).toMatchObject({ state: 'acknowledged', ackedBy: 'user:admin' });
     await sup.next((m) => m.change === 'acknowledged' && m.alert?.id === id);
 
-    const again = await api<{ error: { code: string } }>(s, token, `/api/alerts/${id}/ack`, { method: 'POST', body: '{}' });
+    const again = await api<{ error: { code: string } }>(s, token, `/api/alerts/${id}/ack`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('ALERT_TRANSITION_INVALID');
 
@@ -53,7 +61,11 @@ describe('emergency call button → supervisor screen, as separate processes', (
     const resolved = await sup.next((m) => m.change === 'resolved' && m.alert?.id === opened2.alert!.id);
     expect(resolved.alert).toMatchObject({ state: 'resolved', resolvedBy: 'device:btn-2' });
 
-    const detail = await api<{ audit: Array<{ action: string; actor: string; note: string | null }> }>(s, token, `/api/alerts/${id}`);
+    const detail = await api<{ audit: Array<{ action: string; actor: string; note: string | null }> }>(
+      s,
+      token,
+      `/api/alerts/${id}`,
+    );
     expect(detail.body.audit.map((a) => [a.action, a.actor])).toEqual([
       ['opened', 'device:btn-1'],
       ['acknowledged', 'user:admin'],
@@ -64,7 +76,9 @@ describe('emergency call button → supervisor screen, as separate processes', (
 
   it('shows the gateway online with a heartbeat', async () => {
     const token = await login(s);
-    const r = await api<{ sites: Array<{ id: string; gateways: Array<{ state: string; lastHeartbeatAt: number | null }> }> }>(s, token, '/api/sites');
+    const r = await api<{
+      sites: Array<{ id: string; gateways: Array<{ state: string; lastHeartbeatAt: number | null }> }>;
+    }>(s, token, '/api/sites');
     expect(r.body.sites[0]!.gateways[0]!.state).toBe('online');
     expect(r.body.sites[0]!.gateways[0]!.lastHeartbeatAt).toBeGreaterThan(0);
   });

@@ -11,7 +11,11 @@ interface EventRow {
 }
 
 async function device(s: Setup): Promise<MqttClient> {
-  return mqtt.connectAsync(`mqtt://127.0.0.1:${s.busPort}`, { clientId: `dev-${Math.random()}`, reconnectPeriod: 200, clean: true });
+  return mqtt.connectAsync(`mqtt://127.0.0.1:${s.busPort}`, {
+    clientId: `dev-${Math.random()}`,
+    reconnectPeriod: 200,
+    clean: true,
+  });
 }
 
 async function storedEvents(s: Setup, token: string): Promise<EventRow[]> {
@@ -52,7 +56,9 @@ describe('crash recovery across real processes', () => {
     let killed = false;
     for (let i = 0; i < total; i++) {
       const d = devices[i % 3]!;
-      await dev.publishAsync(`zigbee2mqtt/${d}`, JSON.stringify({ action: i % 2 ? 'double' : 'single' }), { qos: 1 });
+      await dev.publishAsync(`zigbee2mqtt/${d}`, JSON.stringify({ action: i % 2 ? 'double' : 'single' }), {
+        qos: 1,
+      });
       acked[d]!++;
       if (i === 80 && !killed) {
         killed = true;
@@ -74,7 +80,9 @@ describe('crash recovery across real processes', () => {
     // wait a little longer: anything sent twice would show up now
     await new Promise((r) => setTimeout(r, 1500));
     const final = await storedEvents(s, token);
-    console.log(`gateway SIGKILL: acknowledged ${total}, stored ${final.length}, duplicates ${final.length - new Set(final.map((e) => e.id)).size}`);
+    console.log(
+      `gateway SIGKILL: acknowledged ${total}, stored ${final.length}, duplicates ${final.length - new Set(final.map((e) => e.id)).size}`,
+    );
     expect(final.length).toBe(events.length);
     expect(final.length).toBe(total);
     checkSequences(final, acked);
@@ -121,9 +129,13 @@ describe('crash recovery across real processes', () => {
     const alerts = await until(async () => {
       const r = await api<{ alerts: A[] }>(s, token, '/api/alerts?limit=1000');
       const calls = r.body.alerts.filter((a) => a.type === 'emergency_call');
-      return calls.length >= rounds * devices.length && calls.every((a) => a.state === 'resolved') ? calls : undefined;
+      return calls.length >= rounds * devices.length && calls.every((a) => a.state === 'resolved')
+        ? calls
+        : undefined;
     }, 30_000);
-    console.log(`central SIGKILL: events sent ${total}, stored ${events.length}; alerts ${alerts.length} (expected ${rounds * devices.length})`);
+    console.log(
+      `central SIGKILL: events sent ${total}, stored ${events.length}; alerts ${alerts.length} (expected ${rounds * devices.length})`,
+    );
     expect(alerts.length).toBe(rounds * devices.length);
     for (const d of devices) expect(alerts.filter((a) => a.source === d).length).toBe(rounds);
     for (const a of alerts.slice(0, 40)) {

@@ -6,11 +6,16 @@ describe('topics', () => {
   it('round-trips every channel, command and reply topic', () => {
     const id = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,20}$/);
     fc.assert(
-      fc.property(id, id, fc.constantFrom('events', 'telemetry', 'status', 'inventory' as const), (s, c, ch) => {
-        expect(parseTopic(siteTopic(s, ch))).toEqual({ siteId: s, type: 'channel', channel: ch });
-        expect(parseTopic(commandTopic(s, c))).toEqual({ siteId: s, type: 'command', command: c });
-        expect(parseTopic(commandReplyTopic(s, c))).toEqual({ siteId: s, type: 'reply', command: c });
-      }),
+      fc.property(
+        id,
+        id,
+        fc.constantFrom('events', 'telemetry', 'status', 'inventory' as const),
+        (s, c, ch) => {
+          expect(parseTopic(siteTopic(s, ch))).toEqual({ siteId: s, type: 'channel', channel: ch });
+          expect(parseTopic(commandTopic(s, c))).toEqual({ siteId: s, type: 'command', command: c });
+          expect(parseTopic(commandReplyTopic(s, c))).toEqual({ siteId: s, type: 'reply', command: c });
+        },
+      ),
     );
   });
 

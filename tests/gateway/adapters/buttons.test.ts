@@ -28,7 +28,12 @@ describe('call button adapter', () => {
         gatewayId: 'gw',
         dataDir: dir.path,
         central: { url: 'mqtt://127.0.0.1:1' },
-        buttons: { devices: [{ deviceId: 'btn-1', room: '101' }, { deviceId: 'btn-2', topic: 'nursecall/bed-2' }] },
+        buttons: {
+          devices: [
+            { deviceId: 'btn-1', room: '101' },
+            { deviceId: 'btn-2', topic: 'nursecall/bed-2' },
+          ],
+        },
       },
       'test',
     );
@@ -79,7 +84,15 @@ describe('call button adapter', () => {
     await send('zigbee2mqtt/btn-1/availability', 'maybe');
     expect(queued()).toEqual([]);
     const m = await metrics.text();
-    for (const code of ['DEVICE_UNKNOWN', 'PAYLOAD_NOT_JSON', 'PAYLOAD_INVALID', 'ACTION_UNKNOWN', 'ACTION_INVALID', 'BATTERY_INVALID', 'AVAILABILITY_INVALID']) {
+    for (const code of [
+      'DEVICE_UNKNOWN',
+      'PAYLOAD_NOT_JSON',
+      'PAYLOAD_INVALID',
+      'ACTION_UNKNOWN',
+      'ACTION_INVALID',
+      'BATTERY_INVALID',
+      'AVAILABILITY_INVALID',
+    ]) {
       expect(m, code).toContain(`code="${code}"`);
     }
   });
@@ -87,8 +100,17 @@ describe('call button adapter', () => {
   it('never throws and only ever queues valid envelopes, whatever the device sends', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('zigbee2mqtt/btn-1', 'zigbee2mqtt/btn-1/availability', 'nursecall/bed-2', 'zigbee2mqtt/x'),
-        fc.oneof(fc.string(), fc.jsonValue().map((v) => JSON.stringify(v)), fc.record({ action: fc.string(), battery: fc.double() }).map((v) => JSON.stringify(v))),
+        fc.constantFrom(
+          'zigbee2mqtt/btn-1',
+          'zigbee2mqtt/btn-1/availability',
+          'nursecall/bed-2',
+          'zigbee2mqtt/x',
+        ),
+        fc.oneof(
+          fc.string(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.record({ action: fc.string(), battery: fc.double() }).map((v) => JSON.stringify(v)),
+        ),
         async (topic, payload) => {
           await adapter.handle(topic, Buffer.from(payload));
         },
