@@ -14,6 +14,7 @@ import { Metrics } from '../lib/metrics.js';
 import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
 import type { CentralStore } from '../storage/types.js';
 import { createCentralBus } from './bus.js';
+import { CommandService } from './commands.js';
 import type { CentralConfig } from './config.js';
 
 const log = logger('central');
@@ -36,6 +37,7 @@ export class Central {
   presence!: PresenceTracker;
   http!: FastifyInstance;
   hub!: WsHub;
+  commands!: CommandService;
   private ready = false;
   ports: { mqtt?: number; mqtts?: number; http?: number } = {};
 
@@ -79,15 +81,22 @@ export class Central {
     });
     this.broker = broker;
     this.hub = new WsHub({ bus, metrics });
+    this.commands = new CommandService({
+      repo: store.commands,
+      bus,
+      publish: (siteId, cmd) => this.broker.publishCommand(siteId, cmd),
+    });
 
     await this.presence.start();
     await this.alerts.start();
     this.hub.start();
+    this.commands.start();
     await this.broker.start();
     this.http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
     await this.http.register(dashboardApp, {
       store,
       alerts: this.alerts,
+      commands: this.commands,
       sessions: new Sessions(store.users),
       hub: this.hub,
       presence: this.presence,
@@ -110,6 +119,7 @@ export class Central {
     this.ready = false;
     await this.broker?.stop();
     this.hub?.stop();
+    this.commands?.stop();
     await this.http?.close();
     await this.alerts?.stop();
     await this.presence?.stop();

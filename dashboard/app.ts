@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { AlertService } from '../alerts/alert-service.js';
+import type { CommandService } from '../central/commands.js';
 import type { PresenceTracker } from '../ingest/presence.js';
 import type { Metrics } from '../lib/metrics.js';
 import { packageRoot } from '../lib/paths.js';
@@ -10,6 +11,7 @@ import type { CentralStore } from '../storage/types.js';
 import { type Sessions, siteScope } from './auth.js';
 import { errorHandler } from './errors.js';
 import { alertRoutes } from './routes/alerts.js';
+import { commandRoutes } from './routes/commands.js';
 import { opsRoutes } from './routes/ops.js';
 import { sessionRoutes } from './routes/session.js';
 import { siteRoutes } from './routes/sites.js';
@@ -18,6 +20,7 @@ import type { WsHub } from './ws-hub.js';
 export interface AppDeps {
   store: CentralStore;
   alerts: AlertService;
+  commands: CommandService;
   sessions: Sessions;
   hub: WsHub;
   presence: PresenceTracker;
@@ -35,6 +38,7 @@ export async function dashboardApp(app: FastifyInstance, deps: AppDeps): Promise
   await sessionRoutes(app, deps);
   await alertRoutes(app, deps);
   await siteRoutes(app, deps);
+  await commandRoutes(app, deps);
   await opsRoutes(app, deps);
 
   app.get('/api/ws', { websocket: true }, async (socket, req) => {

@@ -115,4 +115,21 @@ CREATE TABLE sessions (
 );
 `,
   },
+  {
+    version: 2,
+    sql: `
+CREATE TABLE commands (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  args TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  sent_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  replied_at INTEGER,
+  reply TEXT
+);
+CREATE INDEX commands_site ON commands(site_id, sent_at);
+`,
+  },
 ];

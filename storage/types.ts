@@ -217,7 +217,35 @@ export interface UserRepo {
   deleteSession(tokenHash: string): Promise<void>;
 }
 
+export type CommandStatus = 'sent' | 'ok' | 'failed' | 'timeout';
+
+export interface CommandRecord {
+  id: string;
+  siteId: string;
+  name: string;
+  args: Record<string, unknown>;
+  actor: string;
+  sentAt: number;
+  status: CommandStatus;
+  repliedAt: number | null;
+  reply: Record<string, unknown> | null;
+}
+
+export interface CommandRepo {
+  insert(c: CommandRecord): Promise<void>;
+  /** Records the outcome once; a late or repeated reply does not overwrite it. */
+  complete(
+    id: string,
+    status: CommandStatus,
+    at: number,
+    reply: Record<string, unknown> | null,
+  ): Promise<boolean>;
+  get(id: string): Promise<CommandRecord | null>;
+  list(siteId: string, limit: number): Promise<CommandRecord[]>;
+}
+
 export interface CentralStore {
+  commands: CommandRepo;
   events: EventRepo;
   alerts: AlertRepo;
   registry: RegistryRepo;

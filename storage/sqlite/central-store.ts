@@ -1,6 +1,7 @@
 import { CENTRAL_MIGRATIONS } from '../central-schema.js';
 import type { CentralStore } from '../types.js';
 import { SqliteAlertRepo } from './alerts.js';
+import { SqliteCommandRepo } from './commands.js';
 import { SqliteEventRepo } from './events.js';
 import { migrate, openDatabase } from './open.js';
 import { SqliteRegistryRepo } from './registry.js';
@@ -11,6 +12,7 @@ export function openSqliteCentralStore(path: string): CentralStore {
   const db = openDatabase(path, { synchronous: 'FULL' });
   migrate(db, CENTRAL_MIGRATIONS);
   return {
+    commands: new SqliteCommandRepo(db),
     events: new SqliteEventRepo(db),
     alerts: new SqliteAlertRepo(db),
     registry: new SqliteRegistryRepo(db),

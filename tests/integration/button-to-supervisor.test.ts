@@ -82,4 +82,26 @@ describe('emergency call button → supervisor screen, as separate processes', (
     expect(r.body.sites[0]!.gateways[0]!.state).toBe('online');
     expect(r.body.sites[0]!.gateways[0]!.lastHeartbeatAt).toBeGreaterThan(0);
   });
+
+  it('sends a command to the gateway and records its reply; an unknown command is answered with an error', async () => {
+    const token = await login(s);
+    type C = {
+      command: {
+        status: string;
+        reply: { ok: boolean; result?: { pong?: boolean }; error?: { code: string } };
+      };
+    };
+    const ping = await api<C>(s, token, '/api/sites/site-a/commands/ping', { method: 'POST', body: '{}' });
+    expect(ping.status).toBe(200);
+    expect(ping.body.command.status).toBe('ok');
+    expect(ping.body.command.reply.result?.pong).toBe(true);
+    const unknown = await api<C>(s, token, '/api/sites/site-a/commands/self_destruct', {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(unknown.body.command.status).toBe('failed');
+    expect(unknown.body.command.reply.error?.code).toBe('COMMAND_UNKNOWN');
+    const list = await api<{ commands: Array<{ name: string }> }>(s, token, '/api/sites/site-a/commands');
+    expect(list.body.commands.map((c) => c.name).sort()).toEqual(['ping', 'self_destruct']);
+  });
 });

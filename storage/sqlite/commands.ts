@@ -1,0 +1,63 @@
+import type { CommandRecord, CommandRepo, CommandStatus } from '../types.js';
+import type { Db } from './open.js';
+
+interface Row {
+  id: string;
+  site_id: string;
+  name: string;
+  args: string;
+  actor: string;
+  sent_at: number;
+  status: CommandStatus;
+  replied_at: number | null;
+  reply: string | null;
+}
+
+const toRecord = (r: Row): CommandRecord => ({
+  id: r.id,
+  siteId: r.site_id,
+  name: r.name,
+  args: JSON.parse(r.args),
+  actor: r.actor,
+  sentAt: r.sent_at,
+  status: r.status,
+  repliedAt: r.replied_at,
+  reply: r.reply ? JSON.parse(r.reply) : null,
+});
+
+export class SqliteCommandRepo implements CommandRepo {
+  constructor(private readonly db: Db) {}
+
+  async insert(c: CommandRecord): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO commands (id, site_id, name, args, actor, sent_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(c.id, c.siteId, c.name, JSON.stringify(c.args), c.actor, c.sentAt, c.status);
+  }
+
+  async complete(
+    id: string,
+    status: CommandStatus,
+    at: number,
+    reply: Record<string, unknown> | null,
+  ): Promise<boolean> {
+    const r = this.db
+      .prepare(`UPDATE commands SET status = ?, replied_at = ?, reply = ? WHERE id = ? AND status = 'sent'`)
+      .run(status, at, reply ? JSON.stringify(reply) : null, id);
+    return r.changes === 1;
+  }
+
+  async get(id: string): Promise<CommandRecord | null> {
+    const r = this.db.prepare('SELECT * FROM commands WHERE id = ?').get(id) as Row | undefined;
+    return r ? toRecord(r) : null;
+  }
+
+  async list(siteId: string, limit: number): Promise<CommandRecord[]> {
+    return (
+      this.db
+        .prepare('SELECT * FROM commands WHERE site_id = ? ORDER BY sent_at DESC LIMIT ?')
+        .all(siteId, limit) as Row[]
+    ).map(toRecord);
+  }
+}
