@@ -5,7 +5,13 @@ import { inProcessCentral } from '../helpers/central.js';
 import { until } from '../helpers/procs.js';
 
 const status = (state: 'online' | 'offline', site = 'site-a') =>
-  JSON.stringify({ v: PROTOCOL_VERSION, siteId: site, gatewayId: `gw-${site}`, state, ts: new Date().toISOString() });
+  JSON.stringify({
+    v: PROTOCOL_VERSION,
+    siteId: site,
+    gatewayId: `gw-${site}`,
+    state,
+    ts: new Date().toISOString(),
+  });
 
 describe('gateway presence: retained status, last will and heartbeats', () => {
   let env: Awaited<ReturnType<typeof inProcessCentral>>;
@@ -20,7 +26,12 @@ describe('gateway presence: retained status, last will and heartbeats', () => {
       username: `gw-${site}`,
       password: env.secrets[site],
       reconnectPeriod: 0,
-      will: { topic: siteTopic(site, 'status'), payload: Buffer.from(status('offline', site)), qos: 1, retain: true },
+      will: {
+        topic: siteTopic(site, 'status'),
+        payload: Buffer.from(status('offline', site)),
+        qos: 1,
+        retain: true,
+      },
     });
   const gwAlert = async (site: string) =>
     (await env.central.store.alerts.list({ siteIds: [site] })).find((a) => a.type === 'gateway_offline');
@@ -28,9 +39,13 @@ describe('gateway presence: retained status, last will and heartbeats', () => {
   it('goes offline on the last will, opens a gateway_offline alert, and resolves it when the gateway returns', async () => {
     const c = await connect('site-a');
     await c.publishAsync(siteTopic('site-a', 'status'), status('online'), { qos: 1, retain: true });
-    await until(async () => env.central.presence.all().find((p) => p.gatewayId === 'gw-site-a')?.state === 'online');
+    await until(
+      async () => env.central.presence.all().find((p) => p.gatewayId === 'gw-site-a')?.state === 'online',
+    );
     c.stream.destroy(); // the link dies without a DISCONNECT: the broker publishes the will
-    await until(async () => env.central.presence.all().find((p) => p.gatewayId === 'gw-site-a')?.state === 'offline');
+    await until(
+      async () => env.central.presence.all().find((p) => p.gatewayId === 'gw-site-a')?.state === 'offline',
+    );
     const opened = await until(() => gwAlert('site-a'));
     expect(opened).toMatchObject({ state: 'open', severity: 'major', source: 'gw-site-a' });
     c.end(true);
@@ -51,10 +66,16 @@ describe('gateway presence: retained status, last will and heartbeats', () => {
       data: { uptimeS: 1, intervalS: 0.3, outboxDepth: 4, version: 't' },
     });
     await c.publishAsync(siteTopic('site-b', 'telemetry'), JSON.stringify(hb), { qos: 1 });
-    const p = await until(async () => env.central.presence.all().find((x) => x.gatewayId === 'gw-site-b' && x.state === 'online'));
+    const p = await until(async () =>
+      env.central.presence.all().find((x) => x.gatewayId === 'gw-site-b' && x.state === 'online'),
+    );
     expect(p.outboxDepth).toBe(4);
     // no more heartbeats: after 3 intervals (0.9 s) the checker declares it offline
-    const off = await until(async () => env.central.presence.all().find((x) => x.gatewayId === 'gw-site-b' && x.state === 'offline'), 5000);
+    const off = await until(
+      async () =>
+        env.central.presence.all().find((x) => x.gatewayId === 'gw-site-b' && x.state === 'offline'),
+      5000,
+    );
     expect(off.reason).toBe('heartbeat_missed');
     expect(c.connected).toBe(true);
     await c.endAsync();
