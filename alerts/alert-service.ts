@@ -6,7 +6,7 @@ import type { Metrics } from '../lib/metrics.js';
 import { mintId } from '../protocol/index.js';
 import type { Alert, AlertRepo, EventRepo } from '../storage/types.js';
 import { type EscalationConfig, Escalator } from './escalation.js';
-import { actionForEvent, actionForPresence, type RuleAction } from './rules.js';
+import { actionForEvent, actionForPresence, panelSource, type RuleAction } from './rules.js';
 
 const log = logger('alerts');
 
@@ -79,7 +79,7 @@ export class AlertService {
     const action = actionForEvent(env);
     await this.apply(action, {
       siteId: env.siteId,
-      source: env.deviceId,
+      source: env.kind === 'panel_alarm' ? panelSource(env.deviceId, env.data.zone) : env.deviceId,
       eventId,
       drill: env.drill === true,
       actor: `device:${env.deviceId}`,

@@ -9,6 +9,7 @@ export const LANE = { alarm: 0, normal: 5, bulk: 9 } as const;
 
 const BY_KIND: Partial<Record<KindName, number>> = {
   emergency_call: LANE.alarm,
+  panel_alarm: LANE.alarm,
 };
 
 export function laneOf(kind: KindName): number {

@@ -1,6 +1,9 @@
 import type { Static } from '@sinclair/typebox';
+import { cameraState, recordingState, retentionState } from './camera.js';
 import { emergencyCall } from './emergency-call.js';
+import { attendance, postCheck } from './fire-room.js';
 import { gatewayHeartbeat } from './gateway-heartbeat.js';
+import { panelAlarm, panelStatus } from './panel-alarm.js';
 
 /**
  * Every message kind carewatch knows. Adding a device type means adding a file
@@ -9,6 +12,13 @@ import { gatewayHeartbeat } from './gateway-heartbeat.js';
 export const KINDS = {
   [emergencyCall.kind]: emergencyCall,
   [gatewayHeartbeat.kind]: gatewayHeartbeat,
+  [panelAlarm.kind]: panelAlarm,
+  [panelStatus.kind]: panelStatus,
+  [cameraState.kind]: cameraState,
+  [recordingState.kind]: recordingState,
+  [retentionState.kind]: retentionState,
+  [attendance.kind]: attendance,
+  [postCheck.kind]: postCheck,
 } as const;
 
 export type KindName = keyof typeof KINDS;
@@ -26,5 +36,8 @@ export function isKnownKind(kind: string): kind is KindName {
   return Object.hasOwn(KINDS, kind);
 }
 
+export * from './camera.js';
 export * from './emergency-call.js';
+export * from './fire-room.js';
 export * from './gateway-heartbeat.js';
+export * from './panel-alarm.js';
