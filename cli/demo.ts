@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { addUser, provisionGateway } from './provision.js';
+import { addRegion, addUser, provisionGateway } from './provision.js';
 
 const DEVICES = ['btn-101', 'btn-102', 'btn-203', 'btn-204'];
 
@@ -34,6 +34,26 @@ export async function runDemo(flags: {
   const dataDir = resolve(flags.dataDir);
   const centralDir = join(dataDir, 'central');
   mkdirSync(centralDir, { recursive: true });
+  await addRegion({
+    dataDir: centralDir,
+    id: 'demo-province',
+    name: '示范省 Demo Province',
+    level: 'province',
+  });
+  await addRegion({
+    dataDir: centralDir,
+    id: 'demo-city',
+    name: '示范市 Demo City',
+    level: 'city',
+    parent: 'demo-province',
+  });
+  await addRegion({
+    dataDir: centralDir,
+    id: 'demo-district',
+    name: '示范区 Demo District',
+    level: 'district',
+    parent: 'demo-city',
+  });
   const gw = await provisionGateway({
     dataDir: centralDir,
     siteId: 'demo-site',

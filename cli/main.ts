@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { createCentral } from './central.js';
 import { runDemo } from './demo.js';
 import { createGateway } from './gateway.js';
-import { addUser, provisionGateway } from './provision.js';
+import { addRegion, addUser, provisionGateway } from './provision.js';
 import { fail, runService } from './run.js';
 import { simulateButtons } from './simulate.js';
 
@@ -63,8 +63,9 @@ user
   .command('add')
   .description('create or update a user')
   .requiredOption('--username <name>')
-  .requiredOption('--role <role>', 'admin, supervisor or staff')
-  .option('--sites <ids>', "comma-separated site ids, or '*' for all", '*')
+  .requiredOption('--role <role>', 'admin, institution_head, institution_staff, civil_affairs or fire_rescue')
+  .option('--sites <ids>', 'comma-separated site ids (institution roles)')
+  .option('--region <id>', 'region overseen (civil_affairs, fire_rescue)')
   .option('--password <password>')
   .option('--data-dir <dir>', 'central data directory', 'data/central')
   .action(async (f) => {
@@ -73,9 +74,25 @@ user
       username: f.username,
       role: f.role,
       sites: f.sites,
+      region: f.region,
       password: f.password,
     });
     process.stdout.write(`user ${r.username}\npassword: ${r.password}\n`);
+  });
+
+program
+  .command('region')
+  .description('manage the region tree')
+  .command('add')
+  .description('add or rename a region')
+  .requiredOption('--id <id>')
+  .requiredOption('--name <name>')
+  .requiredOption('--level <level>', 'province, city, district or street')
+  .option('--parent <id>', 'parent region')
+  .option('--data-dir <dir>', 'central data directory', 'data/central')
+  .action(async (f) => {
+    await addRegion({ dataDir: f.dataDir, id: f.id, name: f.name, level: f.level, parent: f.parent });
+    process.stdout.write(`region ${f.id}\n`);
   });
 
 const simulate = program.command('simulate').description('simulated devices');

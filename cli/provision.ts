@@ -3,7 +3,7 @@ import { CarewatchError } from '../lib/errors.js';
 import { hashPassword, randomSecret } from '../lib/passwords.js';
 import { isValidId, mintId } from '../protocol/index.js';
 import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
-import type { Role } from '../storage/types.js';
+import { REGION_LEVELS, type RegionLevel, ROLES, type Role } from '../storage/types.js';
 
 function checkId(what: string, v: string): void {
   if (!isValidId(v)) {
@@ -39,41 +39,86 @@ export async function provisionGateway(a: {
   return { gatewayId: a.gatewayId, siteId: a.siteId, password };
 }
 
-const ROLES: Role[] = ['admin', 'supervisor', 'staff'];
-
 export async function addUser(a: {
   dataDir: string;
   username: string;
   role: string;
-  sites: string;
+  /** Institution roles: comma-separated site ids ('*' only for admin). */
+  sites?: string;
+  /** Civil-affairs and fire-rescue roles: the region they oversee. */
+  region?: string;
   password?: string;
 }): Promise<{ username: string; password: string }> {
   if (!ROLES.includes(a.role as Role)) {
     throw new CarewatchError('ARG_INVALID', `role '${a.role}' is not one of ${ROLES.join(', ')}`);
   }
+  const role = a.role as Role;
   checkId('user name', a.username);
-  const siteIds =
-    a.sites === '*'
-      ? '*'
-      : a.sites
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
-  if (siteIds !== '*') for (const s of siteIds) checkId('site id', s);
+  let siteIds: string[] | '*' = [];
+  let regionId: string | null = null;
+  if (role === 'admin') siteIds = '*';
+  else if (role === 'institution_head' || role === 'institution_staff') {
+    siteIds = (a.sites ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (siteIds.length === 0) throw new CarewatchError('ARG_INVALID', `role ${role} needs --sites`);
+    for (const s of siteIds) checkId('site id', s);
+  } else {
+    if (!a.region) throw new CarewatchError('ARG_INVALID', `role ${role} needs --region`);
+    checkId('region id', a.region);
+    regionId = a.region;
+  }
   const password = a.password ?? randomSecret(12);
   if (password.length < 8) throw new CarewatchError('ARG_INVALID', 'password must be at least 8 characters');
   const store = openSqliteCentralStore(centralDbPath(a));
   try {
+    if (regionId && !(await store.registry.regions()).some((r) => r.id === regionId)) {
+      throw new CarewatchError(
+        'ARG_INVALID',
+        `region '${regionId}' does not exist: add it with 'carewatch region add'`,
+      );
+    }
     const existing = await store.users.byUsername(a.username);
     await store.users.putUser({
       id: existing?.id ?? mintId(),
       username: a.username,
       passwordHash: await hashPassword(password),
-      role: a.role as Role,
+      role,
       siteIds,
+      regionId,
     });
   } finally {
     await store.close();
   }
   return { username: a.username, password };
+}
+
+/** Adds or renames a region of the tree province → city → district/county → street. */
+export async function addRegion(a: {
+  dataDir: string;
+  id: string;
+  name: string;
+  level: string;
+  parent?: string;
+}) {
+  checkId('region id', a.id);
+  if (!REGION_LEVELS.includes(a.level as RegionLevel)) {
+    throw new CarewatchError('ARG_INVALID', `level '${a.level}' is not one of ${REGION_LEVELS.join(', ')}`);
+  }
+  const store = openSqliteCentralStore(centralDbPath(a));
+  try {
+    const regions = await store.registry.regions();
+    if (a.parent && !regions.some((r) => r.id === a.parent)) {
+      throw new CarewatchError('ARG_INVALID', `parent region '${a.parent}' does not exist`);
+    }
+    await store.registry.upsertRegion({
+      id: a.id,
+      parentId: a.parent ?? null,
+      name: a.name,
+      level: a.level as RegionLevel,
+    });
+  } finally {
+    await store.close();
+  }
 }

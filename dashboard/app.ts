@@ -8,13 +8,14 @@ import type { PresenceTracker } from '../ingest/presence.js';
 import type { Metrics } from '../lib/metrics.js';
 import { packageRoot } from '../lib/paths.js';
 import type { CentralStore } from '../storage/types.js';
-import { type Sessions, siteScope } from './auth.js';
+import type { Sessions } from './auth.js';
 import { errorHandler } from './errors.js';
 import { alertRoutes } from './routes/alerts.js';
 import { commandRoutes } from './routes/commands.js';
 import { opsRoutes } from './routes/ops.js';
 import { sessionRoutes } from './routes/session.js';
 import { siteRoutes } from './routes/sites.js';
+import { siteFilter, typeFilter } from './scope.js';
 import type { WsHub } from './ws-hub.js';
 
 export interface AppDeps {
@@ -48,10 +49,11 @@ export async function dashboardApp(app: FastifyInstance, deps: AppDeps): Promise
       return;
     }
     const snapshot = await deps.store.alerts.list({
-      siteIds: siteScope(ctx.user),
+      siteIds: siteFilter(ctx.scope),
+      types: typeFilter(ctx.scope),
       states: ['open', 'acknowledged'],
     });
-    deps.hub.add(socket, ctx.user, snapshot);
+    deps.hub.add(socket, ctx.scope, snapshot);
   });
 
   app.get('/', async (_req, reply) => {

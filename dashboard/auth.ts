@@ -2,13 +2,15 @@ import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { CarewatchError } from '../lib/errors.js';
 import { randomSecret, verifyPassword } from '../lib/passwords.js';
-import type { User, UserRepo } from '../storage/types.js';
+import type { RegistryRepo, User, UserRepo } from '../storage/types.js';
+import { resolveScope, type Scope } from './scope.js';
 
 export const SESSION_COOKIE = 'cw_session';
 const SESSION_TTL_MS = 12 * 3600_000;
 
 export interface AuthContext {
   user: User;
+  scope: Scope;
   csrf: string;
   /** Cookie-authenticated requests must carry the CSRF token on state changes. */
   viaCookie: boolean;
@@ -51,7 +53,10 @@ export class LoginLimiter {
 }
 
 export class Sessions {
-  constructor(private readonly users: UserRepo) {}
+  constructor(
+    private readonly users: UserRepo,
+    private readonly registry: RegistryRepo,
+  ) {}
 
   async login(
     username: string,
@@ -89,7 +94,7 @@ export class Sessions {
     const s = await this.users.session(hashToken(token), Date.now());
     if (!s) return null;
     const user = await this.users.byId(s.userId);
-    return user ? { user, csrf: s.csrf, viaCookie } : null;
+    return user ? { user, scope: await resolveScope(user, this.registry), csrf: s.csrf, viaCookie } : null;
   }
 
   async require(req: FastifyRequest): Promise<AuthContext> {
@@ -105,12 +110,3 @@ export class Sessions {
 
 // scrypt hash of a random string nobody knows; only used to spend equal time
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-
-export function canSeeSite(user: User, siteId: string): boolean {
-  return user.siteIds === '*' || user.siteIds.includes(siteId);
-}
-
-/** The site filter for queries: undefined means all sites. */
-export function siteScope(user: User): string[] | undefined {
-  return user.siteIds === '*' ? undefined : user.siteIds;
-}

@@ -2,14 +2,14 @@ import type { WebSocket } from 'ws';
 import type { CentralBus } from '../central/bus.js';
 import { logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
-import type { Alert, User } from '../storage/types.js';
-import { canSeeSite } from './auth.js';
+import type { Alert } from '../storage/types.js';
+import { canSeeAlert, type Scope } from './scope.js';
 
 const log = logger('dashboard:ws');
 
 interface Subscriber {
   socket: WebSocket;
-  user: User;
+  scope: Scope;
 }
 
 /** Fans alert changes out to the supervisors allowed to see each site. */
@@ -39,8 +39,8 @@ export class WsHub {
     return this.subs.size;
   }
 
-  add(socket: WebSocket, user: User, snapshot: Alert[]): void {
-    const sub = { socket, user };
+  add(socket: WebSocket, scope: Scope, snapshot: Alert[]): void {
+    const sub = { socket, scope };
     this.subs.add(sub);
     this.gauge();
     socket.on('close', () => {
@@ -57,7 +57,7 @@ export class WsHub {
   private broadcast(alert: Alert, change: string): void {
     const msg = JSON.stringify({ type: 'alert', change, alert, at: Date.now() });
     for (const s of this.subs) {
-      if (canSeeSite(s.user, alert.siteId)) this.sendRaw(s, msg);
+      if (canSeeAlert(s.scope, alert)) this.sendRaw(s, msg);
     }
   }
 

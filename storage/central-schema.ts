@@ -132,4 +132,16 @@ CREATE TABLE commands (
 CREATE INDEX commands_site ON commands(site_id, sent_at);
 `,
   },
+  {
+    version: 3,
+    sql: `
+CREATE TABLE regions (
+  id TEXT PRIMARY KEY,
+  parent_id TEXT REFERENCES regions(id),
+  name TEXT NOT NULL,
+  level TEXT NOT NULL
+);
+ALTER TABLE users ADD COLUMN region_id TEXT REFERENCES regions(id);
+`,
+  },
 ];

@@ -38,6 +38,7 @@ export interface RejectRecord {
 
 export interface EventQuery {
   siteIds?: string[] | undefined;
+  kinds?: string[] | undefined;
   kind?: string | undefined;
   since?: number | undefined;
   until?: number | undefined;
@@ -114,6 +115,7 @@ export type OpenResult = { alert: Alert; created: boolean };
 
 export interface AlertQuery {
   siteIds?: string[] | undefined;
+  types?: string[] | undefined;
   states?: AlertState[] | undefined;
   limit?: number | undefined;
 }
@@ -187,19 +189,46 @@ export interface RegistryRepo {
   gateway(id: string): Promise<GatewayRecord | null>;
   setPresence(p: Presence): Promise<void>;
   presence(): Promise<Presence[]>;
+  upsertRegion(r: Region): Promise<void>;
+  regions(): Promise<Region[]>;
   putInventory(siteId: string, body: unknown, at: number): Promise<void>;
   inventory(siteId: string): Promise<{ body: unknown; receivedAt: number } | null>;
 }
 
-export type Role = 'admin' | 'supervisor' | 'staff';
+/**
+ * - admin: everything, everywhere
+ * - institution_head / institution_staff: the sites listed on the user
+ * - civil_affairs: every site in the user's region subtree
+ * - fire_rescue: every site in the user's region subtree, fire-related alerts only
+ */
+export const ROLES = [
+  'admin',
+  'institution_head',
+  'institution_staff',
+  'civil_affairs',
+  'fire_rescue',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export const REGION_LEVELS = ['province', 'city', 'district', 'street'] as const;
+export type RegionLevel = (typeof REGION_LEVELS)[number];
+
+export interface Region {
+  id: string;
+  parentId: string | null;
+  name: string;
+  level: RegionLevel;
+}
 
 export interface User {
   id: string;
   username: string;
   passwordHash: string;
   role: Role;
-  /** '*' for every site. */
+  /** '*' for every site (admin); the institution roles list their sites. */
   siteIds: string[] | '*';
+  /** The region whose subtree a civil-affairs or fire-rescue user oversees. */
+  regionId: string | null;
 }
 
 export interface Session {

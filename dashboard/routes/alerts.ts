@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { CarewatchError } from '../../lib/errors.js';
 import { ALERT_STATES, type AlertState, SEVERITIES } from '../../storage/types.js';
 import type { AppDeps } from '../app.js';
-import { canSeeSite, siteScope } from '../auth.js';
+import { canSeeAlert, siteFilter, typeFilter } from '../scope.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
@@ -60,10 +60,15 @@ export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     '/api/alerts',
     { schema: { querystring: ListQuery, response: { 200: Type.Object({ alerts: Type.Array(AlertView) }) } } },
     async (req) => {
-      const { user } = await deps.sessions.require(req);
+      const { scope } = await deps.sessions.require(req);
       const states = req.query.state ? (req.query.state.split(',') as AlertState[]) : undefined;
       return {
-        alerts: await deps.store.alerts.list({ siteIds: siteScope(user), states, limit: req.query.limit }),
+        alerts: await deps.store.alerts.list({
+          siteIds: siteFilter(scope),
+          types: typeFilter(scope),
+          states,
+          limit: req.query.limit,
+        }),
       };
     },
   );
@@ -77,10 +82,10 @@ export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       },
     },
     async (req) => {
-      const { user } = await deps.sessions.require(req);
+      const { scope } = await deps.sessions.require(req);
       const alert = await deps.store.alerts.get(req.params.id);
-      // an alert of a site outside the user's scope is answered exactly like a missing one
-      if (!alert || !canSeeSite(user, alert.siteId)) {
+      // an alert outside the user's scope is answered exactly like a missing one
+      if (!alert || !canSeeAlert(scope, alert)) {
         throw new CarewatchError('ALERT_NOT_FOUND', `alert ${req.params.id} does not exist`);
       }
       return { alert, audit: await deps.store.alerts.audit(alert.id) };
@@ -98,10 +103,16 @@ export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         },
       },
       async (req) => {
-        const { user } = await deps.sessions.require(req);
+        const { user, scope } = await deps.sessions.require(req);
         const existing = await deps.store.alerts.get(req.params.id);
-        if (!existing || !canSeeSite(user, existing.siteId)) {
+        if (!existing || !canSeeAlert(scope, existing)) {
           throw new CarewatchError('ALERT_NOT_FOUND', `alert ${req.params.id} does not exist`);
+        }
+        if (!(action === 'ack' ? scope.can.acknowledge : scope.can.resolve)) {
+          throw new CarewatchError(
+            'FORBIDDEN',
+            `role ${user.role} may not ${action === 'ack' ? 'acknowledge' : 'resolve'} alerts`,
+          );
         }
         const actor = `user:${user.username}`;
         const note = req.body?.note ?? null;

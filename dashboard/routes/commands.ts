@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { CarewatchError } from '../../lib/errors.js';
 import { ID_PATTERN } from '../../protocol/index.js';
 import type { AppDeps } from '../app.js';
-import { canSeeSite } from '../auth.js';
+import { canSeeSite } from '../scope.js';
 
 const Params = Type.Object({
   siteId: Type.String({ pattern: ID_PATTERN }),
@@ -28,7 +28,7 @@ const CommandView = Type.Object({
   reply: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
 });
 
-/** Commands to a site's gateway: admins and supervisors of the site; staff may not. */
+/** Commands to a site's gateway: roles with the `command` capability, within their scope. */
 export async function commandRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.post<{
     Params: { siteId: string; name: string };
@@ -43,11 +43,12 @@ export async function commandRoutes(app: FastifyInstance, deps: AppDeps): Promis
       },
     },
     async (req) => {
-      const { user } = await deps.sessions.require(req);
-      if (!canSeeSite(user, req.params.siteId))
+      const { user, scope } = await deps.sessions.require(req);
+      if (!canSeeSite(scope, req.params.siteId))
         throw new CarewatchError('NOT_FOUND', `site ${req.params.siteId} does not exist`);
-      if (user.role === 'staff')
-        throw new CarewatchError('FORBIDDEN', 'staff may not send commands to gateways');
+      if (!scope.can.command) {
+        throw new CarewatchError('FORBIDDEN', `role ${user.role} may not send commands to gateways`);
+      }
       const command = await deps.commands.send(req.params.siteId, req.params.name, req.body?.args ?? {}, {
         actor: `user:${user.username}`,
         timeoutMs: (req.body?.timeoutS ?? 10) * 1000,
@@ -65,8 +66,8 @@ export async function commandRoutes(app: FastifyInstance, deps: AppDeps): Promis
       },
     },
     async (req) => {
-      const { user } = await deps.sessions.require(req);
-      if (!canSeeSite(user, req.params.siteId))
+      const { scope } = await deps.sessions.require(req);
+      if (!canSeeSite(scope, req.params.siteId))
         throw new CarewatchError('NOT_FOUND', `site ${req.params.siteId} does not exist`);
       return { commands: await deps.store.commands.list(req.params.siteId, 100) };
     },

@@ -1,8 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { CarewatchError } from '../../lib/errors.js';
+import type { User } from '../../storage/types.js';
 import type { AppDeps } from '../app.js';
 import { LoginLimiter, parseCookies, SESSION_COOKIE } from '../auth.js';
+import { CAPABILITIES } from '../scope.js';
 
 const LoginBody = Type.Object(
   {
@@ -15,8 +17,20 @@ const UserView = Type.Object({
   username: Type.String(),
   role: Type.String(),
   siteIds: Type.Union([Type.Array(Type.String()), Type.Literal('*')]),
+  regionId: Type.Union([Type.String(), Type.Null()]),
+  can: Type.Object({ acknowledge: Type.Boolean(), resolve: Type.Boolean(), command: Type.Boolean() }),
 });
 const LoginReply = Type.Object({ token: Type.String(), csrf: Type.String(), user: UserView });
+
+function userView(u: User) {
+  return {
+    username: u.username,
+    role: u.role,
+    siteIds: u.siteIds,
+    regionId: u.regionId,
+    can: CAPABILITIES[u.role],
+  };
+}
 
 export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const limiter = new LoginLimiter();
@@ -48,7 +62,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
       return {
         token: s.token,
         csrf: s.csrf,
-        user: { username: s.user.username, role: s.user.role, siteIds: s.user.siteIds },
+        user: userView(s.user),
       };
     },
   );
@@ -67,7 +81,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
     async (req) => {
       const ctx = await deps.sessions.require(req);
       return {
-        user: { username: ctx.user.username, role: ctx.user.role, siteIds: ctx.user.siteIds },
+        user: userView(ctx.user),
         csrf: ctx.csrf,
       };
     },

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
-import { canSeeSite, siteScope } from '../auth.js';
+import { canSeeSite, kindFilter, siteFilter, typeFilter } from '../scope.js';
 
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 
@@ -27,10 +27,11 @@ export async function siteRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     '/api/sites',
     { schema: { response: { 200: Type.Object({ sites: Type.Array(SiteView) }) } } },
     async (req) => {
-      const { user } = await deps.sessions.require(req);
-      const sites = (await deps.store.registry.sites()).filter((s) => canSeeSite(user, s.id));
+      const { scope } = await deps.sessions.require(req);
+      const sites = (await deps.store.registry.sites()).filter((s) => canSeeSite(scope, s.id));
       const open = await deps.store.alerts.list({
-        siteIds: siteScope(user),
+        siteIds: siteFilter(scope),
+        types: typeFilter(scope),
         states: ['open', 'acknowledged'],
         limit: 10_000,
       });
@@ -71,15 +72,15 @@ export async function siteRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       },
     },
     async (req) => {
-      const { user } = await deps.sessions.require(req);
-      const scope = siteScope(user);
+      const { scope } = await deps.sessions.require(req);
       const siteIds = req.query.siteId
-        ? canSeeSite(user, req.query.siteId)
+        ? canSeeSite(scope, req.query.siteId)
           ? [req.query.siteId]
           : []
-        : scope;
+        : siteFilter(scope);
       const events = await deps.store.events.list({
         siteIds,
+        kinds: kindFilter(scope),
         kind: req.query.kind,
         limit: req.query.limit ?? 100,
       });

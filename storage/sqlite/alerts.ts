@@ -252,6 +252,10 @@ export class SqliteAlertRepo implements AlertRepo {
       clauses.push('site_id IN (SELECT value FROM json_each(?))');
       args.push(JSON.stringify(q.siteIds));
     }
+    if (q.types) {
+      clauses.push('type IN (SELECT value FROM json_each(?))');
+      args.push(JSON.stringify(q.types));
+    }
     if (q.states) {
       clauses.push('state IN (SELECT value FROM json_each(?))');
       args.push(JSON.stringify(q.states));

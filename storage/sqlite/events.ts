@@ -37,6 +37,10 @@ function where(q: EventQuery): { sql: string; args: unknown[] } {
     clauses.push(`site_id IN (SELECT value FROM json_each(?))`);
     args.push(JSON.stringify(q.siteIds));
   }
+  if (q.kinds) {
+    clauses.push(`kind IN (SELECT value FROM json_each(?))`);
+    args.push(JSON.stringify(q.kinds));
+  }
   if (q.kind) {
     clauses.push('kind = ?');
     args.push(q.kind);

@@ -1,4 +1,4 @@
-import type { GatewayRecord, Presence, RegistryRepo, Site } from '../types.js';
+import type { GatewayRecord, Presence, Region, RegionLevel, RegistryRepo, Site } from '../types.js';
 import type { Db } from './open.js';
 
 export class SqliteRegistryRepo implements RegistryRepo {
@@ -86,6 +86,25 @@ export class SqliteRegistryRepo implements RegistryRepo {
       outboxDepth: r.outbox_depth,
       reason: r.reason,
     }));
+  }
+
+  async upsertRegion(r: Region): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO regions (id, parent_id, name, level) VALUES (?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET parent_id = excluded.parent_id, name = excluded.name, level = excluded.level`,
+      )
+      .run(r.id, r.parentId, r.name, r.level);
+  }
+
+  async regions(): Promise<Region[]> {
+    const rows = this.db.prepare('SELECT * FROM regions ORDER BY id').all() as Array<{
+      id: string;
+      parent_id: string | null;
+      name: string;
+      level: RegionLevel;
+    }>;
+    return rows.map((r) => ({ id: r.id, parentId: r.parent_id, name: r.name, level: r.level }));
   }
 
   async putInventory(siteId: string, body: unknown, at: number): Promise<void> {

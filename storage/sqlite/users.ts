@@ -7,11 +7,19 @@ interface UserRow {
   password_hash: string;
   role: Role;
   site_ids: string;
+  region_id: string | null;
 }
 
 function toUser(r: UserRow): User {
   const sites = JSON.parse(r.site_ids) as string[] | '*';
-  return { id: r.id, username: r.username, passwordHash: r.password_hash, role: r.role, siteIds: sites };
+  return {
+    id: r.id,
+    username: r.username,
+    passwordHash: r.password_hash,
+    role: r.role,
+    siteIds: sites,
+    regionId: r.region_id,
+  };
 }
 
 export class SqliteUserRepo implements UserRepo {
@@ -20,11 +28,11 @@ export class SqliteUserRepo implements UserRepo {
   async putUser(u: User): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO users (id, username, password_hash, role, site_ids, created_at) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO users (id, username, password_hash, role, site_ids, region_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
-           site_ids = excluded.site_ids`,
+           site_ids = excluded.site_ids, region_id = excluded.region_id`,
       )
-      .run(u.id, u.username, u.passwordHash, u.role, JSON.stringify(u.siteIds), Date.now());
+      .run(u.id, u.username, u.passwordHash, u.role, JSON.stringify(u.siteIds), u.regionId, Date.now());
   }
 
   async byUsername(username: string): Promise<User | null> {

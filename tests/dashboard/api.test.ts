@@ -44,8 +44,9 @@ describe('HTTP API and WebSocket: sessions, CSRF, role scope', () => {
   beforeAll(async () => {
     env = await inProcessCentral();
     // users are added while the central runs: the store is shared through the SQLite file
-    staffA = (await addUser({ dataDir: env.dir, username: 'nurse-a', role: 'staff', sites: 'site-a' }))
-      .password;
+    staffA = (
+      await addUser({ dataDir: env.dir, username: 'nurse-a', role: 'institution_staff', sites: 'site-a' })
+    ).password;
     await raise('site-a', 'btn-a1');
     await raise('site-b', 'btn-b1');
   });
