@@ -97,7 +97,7 @@ export class Central {
       store,
       alerts: this.alerts,
       commands: this.commands,
-      sessions: new Sessions(store.users),
+      sessions: new Sessions(store.users, store.registry),
       hub: this.hub,
       presence: this.presence,
       metrics,
