@@ -5,7 +5,11 @@
  * a seeded random, and the exactly-once check over the central's events.
  * Nothing here asserts: callers decide what a tally must look like.
  */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
+import { Outbox } from '../../gateway/outbox.js';
+import { openDatabase } from '../../storage/sqlite/open.js';
 import { freePort, type Proc, tempDir, until } from './procs.js';
 import { api, login, type Setup, setupSite, startCentral, startGateway } from './site.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -26,6 +30,9 @@ export function seededRandom(seed: number): () => number {
 
 export interface FaultSite {
   s: Setup;
+  /** the gateway's data dir (its outbox is `gateway.db` there) */
+  gatewayDir: string;
+  siteId: string;
   proxy: TcpProxy;
   central: Proc | undefined;
   gateway: Proc | undefined;
@@ -54,6 +61,8 @@ export async function faultSite(
   let tokenCache: string | undefined;
   const site: FaultSite = {
     s,
+    gatewayDir: join(dir.path, 'gateway'),
+    siteId: 'site-a', // setupSite's default
     proxy,
     central: undefined,
     gateway: undefined,
@@ -256,5 +265,78 @@ export async function pressRounds(
     await during(r);
     for (const d of devices) await button.press(d, r % 2 === 0 ? 'single' : 'double');
     if (gapMs) await sleep(gapMs);
+  }
+}
+
+/**
+ * The routine kind used for backlogs: fire-control-room attendance is not an
+ * alarm, so it drains in the normal lane, behind emergency calls.
+ */
+export const BACKLOG_KIND = 'attendance';
+
+/**
+ * Writes `n` routine events (round-robin over `devices`) into a stopped
+ * gateway's outbox through `Outbox.add`, `batch` adds per transaction, as if
+ * they had piled up while the central was unreachable.
+ */
+export async function fillOutbox(
+  gatewayDataDir: string,
+  siteId: string,
+  devices: string[],
+  n: number,
+  batch = 5000,
+  onProgress?: (done: number) => void,
+): Promise<void> {
+  const db = openDatabase(join(gatewayDataDir, 'gateway.db'), { synchronous: 'FULL' });
+  try {
+    const outbox = new Outbox(db, siteId);
+    for (let done = 0; done < n; ) {
+      const k = Math.min(batch, n - done);
+      const adds = [];
+      for (let i = 0; i < k; i++) {
+        adds.push(
+          outbox.add({
+            kind: BACKLOG_KIND,
+            deviceId: devices[(done + i) % devices.length]!,
+            data: { source: 'badge', action: 'check_in', operatorId: `op-${(done + i) % 7}`, room: 'fire' },
+          }),
+        );
+      }
+      await Promise.all(adds); // one event-loop turn: one transaction
+      done += k;
+      onProgress?.(done);
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/** Read-only view of the central's store, for counts the HTTP API does not give (it caps lists at 1000). */
+export class CentralDbView {
+  private readonly db: Database.Database;
+
+  constructor(centralDataDir: string) {
+    this.db = new Database(join(centralDataDir, 'central.db'), { readonly: true, fileMustExist: true });
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  count(kind: string): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM events WHERE kind = ?').get(kind) as { n: number }).n;
+  }
+
+  /** Events of a kind in the central's receive order (received_at, then insertion). */
+  events(kind: string): EventRow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT id, device_id AS deviceId, seq, received_at AS receivedAt FROM events
+           WHERE kind = ? ORDER BY received_at, rowid`,
+        )
+        .all(kind) as EventRow[]
+    ).map((r) => ({ ...r }));
+  }
+
+  close(): void {
+    this.db.close();
   }
 }
