@@ -4,7 +4,17 @@ import { CarewatchError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { mintId } from '../protocol/index.js';
-import type { Alert, AlertRepo, EventRepo } from '../storage/types.js';
+import type { Alert, AlertRepo, EventRepo, SilenceRepo, Suppression } from '../storage/types.js';
+
+/** Per-device alert types that an offline gateway makes meaningless to chase one by one. */
+const INHIBITED_BY_GATEWAY_OFFLINE = new Set([
+  'camera_offline',
+  'recording_stalled',
+  'device_unavailable',
+  'panel_offline',
+  'low_battery',
+]);
+
 import { type EscalationConfig, Escalator } from './escalation.js';
 import { actionForEvent, actionForPresence, panelSource, type RuleAction } from './rules.js';
 
@@ -24,6 +34,7 @@ export class AlertService {
     private readonly deps: {
       alerts: AlertRepo;
       events: EventRepo;
+      silences: SilenceRepo;
       bus: CentralBus;
       clock: Clock;
       metrics: Metrics;
@@ -107,6 +118,8 @@ export class AlertService {
       return;
     }
     if (action.op === 'open') {
+      const suppressed = await this.suppression(ctx.siteId, ctx.source, action.type, now);
+      const escalates = action.escalates && !ctx.drill && suppressed === null;
       const r = await this.deps.alerts.openOrRepeat(
         {
           id: mintId(),
@@ -118,7 +131,8 @@ export class AlertService {
           eventId: ctx.eventId,
           drill: ctx.drill,
           at: now,
-          nextEscalationAt: action.escalates && !ctx.drill ? this.escalator.firstDeadline(now) : null,
+          nextEscalationAt: escalates ? this.escalator.firstDeadline(now) : null,
+          suppressed,
           actor: ctx.actor,
         },
         claim,
@@ -134,6 +148,34 @@ export class AlertService {
       claim,
     );
     if (resolved && resolved !== 'already-processed') this.changed(resolved, 'resolved');
+  }
+
+  /**
+   * Inhibition: while a site's gateway is offline, per-device alerts of that
+   * site are recorded but neither escalated nor notified (the gateway alert
+   * says it all). Silences: a maintenance window for a site, optionally one
+   * alert type and one source, does the same until it ends.
+   */
+  private async suppression(
+    siteId: string,
+    source: string,
+    type: string,
+    now: number,
+  ): Promise<Suppression | null> {
+    if (INHIBITED_BY_GATEWAY_OFFLINE.has(type)) {
+      const down = await this.deps.alerts.list({
+        siteIds: [siteId],
+        types: ['gateway_offline'],
+        states: ['open', 'acknowledged'],
+        limit: 1,
+      });
+      if (down.length > 0) return 'inhibited';
+    }
+    const silences = await this.deps.silences.active(now, [siteId]);
+    const hit = silences.some(
+      (s) => (s.type === null || s.type === type) && (s.source === null || s.source === source),
+    );
+    return hit ? 'silenced' : null;
   }
 
   private changed(

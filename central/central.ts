@@ -59,6 +59,7 @@ export class Central {
     this.alerts = new AlertService({
       alerts: store.alerts,
       events: store.events,
+      silences: store.silences,
       bus,
       clock,
       metrics,

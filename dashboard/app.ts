@@ -14,6 +14,7 @@ import { alertRoutes } from './routes/alerts.js';
 import { commandRoutes } from './routes/commands.js';
 import { opsRoutes } from './routes/ops.js';
 import { sessionRoutes } from './routes/session.js';
+import { silenceRoutes } from './routes/silences.js';
 import { siteRoutes } from './routes/sites.js';
 import { siteFilter, typeFilter } from './scope.js';
 import type { WsHub } from './ws-hub.js';
@@ -40,6 +41,7 @@ export async function dashboardApp(app: FastifyInstance, deps: AppDeps): Promise
   await alertRoutes(app, deps);
   await siteRoutes(app, deps);
   await commandRoutes(app, deps);
+  await silenceRoutes(app, deps);
   await opsRoutes(app, deps);
 
   app.get('/api/ws', { websocket: true }, async (socket, req) => {

@@ -144,4 +144,22 @@ CREATE TABLE regions (
 ALTER TABLE users ADD COLUMN region_id TEXT REFERENCES regions(id);
 `,
   },
+  {
+    version: 4,
+    sql: `
+ALTER TABLE alerts ADD COLUMN suppressed TEXT;
+CREATE TABLE silences (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  type TEXT,
+  source TEXT,
+  starts_at INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX silences_site_end ON silences(site_id, ends_at);
+`,
+  },
 ];

@@ -80,6 +80,33 @@ export interface Alert {
   resolvedBy: string | null;
   escalationLevel: number;
   nextEscalationAt: number | null;
+  /** Recorded but not escalated or notified: a maintenance silence, or inhibited by an offline gateway. */
+  suppressed: Suppression | null;
+}
+
+export type Suppression = 'silenced' | 'inhibited';
+
+export interface Silence {
+  id: string;
+  siteId: string;
+  /** null: every alert type of the site. */
+  type: string | null;
+  /** null: every source. */
+  source: string | null;
+  startsAt: number;
+  endsAt: number;
+  reason: string;
+  createdBy: string;
+  createdAt: number;
+}
+
+export interface SilenceRepo {
+  add(s: Silence): Promise<void>;
+  /** Silences of these sites (all when undefined) still in force at `now`. */
+  active(now: number, siteIds?: string[]): Promise<Silence[]>;
+  get(id: string): Promise<Silence | null>;
+  /** Ends a silence now; false if it had already ended. */
+  end(id: string, now: number): Promise<boolean>;
 }
 
 export interface AuditEntry {
@@ -108,6 +135,7 @@ export interface OpenDraft extends AlertKey {
   drill: boolean;
   at: number;
   nextEscalationAt: number | null;
+  suppressed: Suppression | null;
   actor: string;
 }
 
@@ -275,6 +303,7 @@ export interface CommandRepo {
 
 export interface CentralStore {
   commands: CommandRepo;
+  silences: SilenceRepo;
   events: EventRepo;
   alerts: AlertRepo;
   registry: RegistryRepo;

@@ -27,6 +27,7 @@ export const AlertView = Type.Object({
   resolvedBy: Nullable(Type.String()),
   escalationLevel: Type.Integer(),
   nextEscalationAt: NullableNumber,
+  suppressed: Type.Union([Type.Literal('silenced'), Type.Literal('inhibited'), Type.Null()]),
 });
 
 const AuditView = Type.Object({

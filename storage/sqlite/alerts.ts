@@ -8,6 +8,7 @@ import type {
   OpenDraft,
   OpenResult,
   Severity,
+  Suppression,
 } from '../types.js';
 import type { Db } from './open.js';
 
@@ -30,6 +31,7 @@ interface AlertRow {
   resolved_by: string | null;
   escalation_level: number;
   next_escalation_at: number | null;
+  suppressed: Suppression | null;
 }
 
 function toAlert(r: AlertRow): Alert {
@@ -52,6 +54,7 @@ function toAlert(r: AlertRow): Alert {
     resolvedBy: r.resolved_by,
     escalationLevel: r.escalation_level,
     nextEscalationAt: r.next_escalation_at,
+    suppressed: r.suppressed,
   };
 }
 
@@ -112,8 +115,8 @@ export class SqliteAlertRepo implements AlertRepo {
       this.db
         .prepare(
           `INSERT INTO alerts (id, site_id, source, type, severity, state, title, event_id, drill, count,
-             opened_at, updated_at, escalation_level, next_escalation_at)
-           VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, 1, ?, ?, 0, ?)`,
+             opened_at, updated_at, escalation_level, next_escalation_at, suppressed)
+           VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, 1, ?, ?, 0, ?, ?)`,
         )
         .run(
           d.id,
@@ -127,6 +130,7 @@ export class SqliteAlertRepo implements AlertRepo {
           d.at,
           d.at,
           d.nextEscalationAt,
+          d.suppressed,
         );
       this.audit_({
         alertId: d.id,

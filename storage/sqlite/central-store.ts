@@ -5,6 +5,7 @@ import { SqliteCommandRepo } from './commands.js';
 import { SqliteEventRepo } from './events.js';
 import { migrate, openDatabase } from './open.js';
 import { SqliteRegistryRepo } from './registry.js';
+import { SqliteSilenceRepo } from './silences.js';
 import { SqliteUserRepo } from './users.js';
 
 /** The embedded central store: one SQLite file in WAL mode. */
@@ -16,6 +17,7 @@ export function openSqliteCentralStore(path: string): CentralStore {
     events: new SqliteEventRepo(db),
     alerts: new SqliteAlertRepo(db),
     registry: new SqliteRegistryRepo(db),
+    silences: new SqliteSilenceRepo(db),
     users: new SqliteUserRepo(db),
     async close() {
       db.close();

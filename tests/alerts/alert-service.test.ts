@@ -22,6 +22,7 @@ async function harness(path: string, clock: ManualClock) {
   const svc = new AlertService({
     alerts: store.alerts,
     events: store.events,
+    silences: store.silences,
     bus,
     clock,
     metrics: new Metrics(),
@@ -217,4 +218,57 @@ describe('alert service', () => {
       { numRuns: 40 },
     );
   }, 60_000);
+});
+
+describe('alert suppression', () => {
+  it('records silenced and inhibited alerts without escalating them', async () => {
+    const d = tempDir('cw-supp-');
+    const clock = new ManualClock();
+    const h = await harness(`${d.path}/c.db`, clock);
+    try {
+      await h.store.silences.add({
+        id: 'sil-1',
+        siteId: 's1',
+        type: 'emergency_call',
+        source: 'btn-maint',
+        startsAt: clock.now() - 1000,
+        endsAt: clock.now() + 3600_000,
+        reason: '维修 maintenance',
+        createdBy: 'user:admin',
+        createdAt: clock.now(),
+      });
+      await h.event('btn-maint', 'pressed');
+      await h.event('btn-live', 'pressed');
+      const byDev = async (dev: string) => (await h.store.alerts.list({})).find((a) => a.source === dev)!;
+      expect(await byDev('btn-maint')).toMatchObject({ suppressed: 'silenced', nextEscalationAt: null });
+      expect(await byDev('btn-live')).toMatchObject({ suppressed: null });
+      expect((await byDev('btn-live')).nextEscalationAt).not.toBeNull();
+
+      // the gateway goes offline: per-device alerts of the site are inhibited, calls are not
+      h.bus.emit('gateway.presence', {
+        gatewayId: 'gw',
+        siteId: 's1',
+        state: 'offline',
+        at: clock.now(),
+        reason: 'lwt',
+      });
+      await h.svc.idle();
+      await h.event('btn-x', 'unavailable');
+      await h.event('btn-y', 'pressed');
+      expect(await byDev('btn-x')).toMatchObject({ type: 'device_unavailable', suppressed: 'inhibited' });
+      expect(await byDev('btn-y')).toMatchObject({ suppressed: null });
+
+      // after the silence ends, the same source alerts normally again
+      await h.event('btn-maint', 'cancelled');
+      await h.store.silences.end('sil-1', clock.now());
+      clock.advance(1000);
+      await h.event('btn-maint', 'pressed');
+      const again = (await h.store.alerts.list({ states: ['open'] })).find((a) => a.source === 'btn-maint')!;
+      expect(again.suppressed).toBeNull();
+    } finally {
+      await h.svc.stop();
+      await h.store.close();
+      d.cleanup();
+    }
+  });
 });

@@ -138,4 +138,27 @@ describe('HTTP API and WebSocket: sessions, CSRF, role scope', () => {
     expect(m).toContain('carewatch_ingest_events_total');
     expect((await fetch(`${env.base}/readyz`)).status).toBe(200);
   });
+
+  it('creates, lists and ends silences within scope, refusing bad bodies', async () => {
+    const nurse = await login('nurse-a', staffA);
+    const auth = { authorization: `Bearer ${nurse.token}` };
+    const bad = await post('/api/silences', { siteId: 'site-a', durationS: 5, reason: 'x' }, auth);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('durationS');
+    const foreign = await post('/api/silences', { siteId: 'site-b', durationS: 600, reason: '维修' }, auth);
+    expect(foreign.status).toBe(404);
+    const ok = await post(
+      '/api/silences',
+      { siteId: 'site-a', type: 'camera_offline', durationS: 600, reason: '维修' },
+      auth,
+    );
+    expect(ok.status).toBe(200);
+    const { silence } = (await ok.json()) as { silence: { id: string } };
+    const list = (await (await fetch(`${env.base}/api/silences`, { headers: auth })).json()) as {
+      silences: Array<{ id: string }>;
+    };
+    expect(list.silences.map((x) => x.id)).toEqual([silence.id]);
+    const end = await fetch(`${env.base}/api/silences/${silence.id}`, { method: 'DELETE', headers: auth });
+    expect(((await end.json()) as { ended: boolean }).ended).toBe(true);
+  });
 });
