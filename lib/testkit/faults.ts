@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
-import { Outbox } from '../../gateway/outbox.js';
+import { type NewEvent, Outbox } from '../../gateway/outbox.js';
 import { openDatabase } from '../../storage/sqlite/open.js';
 import { freePort, type Proc, tempDir, until } from './procs.js';
 import { api, login, type Setup, setupSite, startCentral, startGateway } from './site.js';
@@ -274,9 +274,27 @@ export async function pressRounds(
  */
 export const BACKLOG_KIND = 'attendance';
 
+/** A fire-control-room check-in: the routine event of the backlogs. */
+export function routineEvent(deviceId: string, i: number): NewEvent {
+  return {
+    kind: BACKLOG_KIND,
+    deviceId,
+    data: { source: 'badge', action: 'check_in', operatorId: `op-${i % 7}`, room: 'fire' },
+  };
+}
+
+/** An emergency call (press, then bedside cancel, alternately per device): an alarm-lane backlog. */
+export function callEvent(deviceId: string, i: number, devices: number): NewEvent {
+  return {
+    kind: 'emergency_call',
+    deviceId,
+    data: { action: Math.floor(i / devices) % 2 === 0 ? 'pressed' : 'cancelled', raw: 'backlog' },
+  };
+}
+
 /**
- * Writes `n` routine events (round-robin over `devices`) into a stopped
- * gateway's outbox through `Outbox.add`, `batch` adds per transaction, as if
+ * Writes `n` events (routine ones unless `make` says otherwise), round-robin
+ * over `devices`, into a stopped gateway's outbox through `Outbox.add`, `batch` adds per transaction, as if
  * they had piled up while the central was unreachable.
  */
 export async function fillOutbox(
@@ -286,6 +304,7 @@ export async function fillOutbox(
   n: number,
   batch = 5000,
   onProgress?: (done: number) => void,
+  make: (deviceId: string, i: number) => NewEvent = routineEvent,
 ): Promise<void> {
   const db = openDatabase(join(gatewayDataDir, 'gateway.db'), { synchronous: 'FULL' });
   try {
@@ -294,13 +313,7 @@ export async function fillOutbox(
       const k = Math.min(batch, n - done);
       const adds = [];
       for (let i = 0; i < k; i++) {
-        adds.push(
-          outbox.add({
-            kind: BACKLOG_KIND,
-            deviceId: devices[(done + i) % devices.length]!,
-            data: { source: 'badge', action: 'check_in', operatorId: `op-${(done + i) % 7}`, room: 'fire' },
-          }),
-        );
+        adds.push(outbox.add(make(devices[(done + i) % devices.length]!, done + i)));
       }
       await Promise.all(adds); // one event-loop turn: one transaction
       done += k;
@@ -320,20 +333,41 @@ export class CentralDbView {
     this.db.pragma('busy_timeout = 5000');
   }
 
-  count(kind: string): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM events WHERE kind = ?').get(kind) as { n: number }).n;
+  private cursor = 0;
+  private readonly tallies = new Map<string, Map<string, number>>(); // kind -> device -> count
+
+  /**
+   * Stored events of a kind, leaving out the devices in `except`. Counts
+   * incrementally by rowid (events are never deleted here), so polling it
+   * does not rescan a table of a million rows (there is no index on kind).
+   */
+  count(kind: string, except: string[] = []): number {
+    const next = this.db.prepare(
+      'SELECT rowid AS r, kind AS k, device_id AS d FROM events WHERE rowid > ? ORDER BY rowid LIMIT 50000',
+    );
+    for (;;) {
+      const rows = next.all(this.cursor) as Array<{ r: number; k: string; d: string }>;
+      for (const { r, k, d } of rows) {
+        const byDevice = this.tallies.get(k) ?? new Map<string, number>();
+        byDevice.set(d, (byDevice.get(d) ?? 0) + 1);
+        this.tallies.set(k, byDevice);
+        this.cursor = r;
+      }
+      if (rows.length < 50_000) break;
+    }
+    let n = 0;
+    for (const [d, c] of this.tallies.get(kind) ?? []) if (!except.includes(d)) n += c;
+    return n;
   }
 
   /** Events of a kind in the central's receive order (received_at, then insertion). */
   events(kind: string): EventRow[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT id, device_id AS deviceId, seq, received_at AS receivedAt FROM events
-           WHERE kind = ? ORDER BY received_at, rowid`,
-        )
-        .all(kind) as EventRow[]
-    ).map((r) => ({ ...r }));
+    return this.db
+      .prepare(
+        `SELECT id, device_id AS deviceId, seq, received_at AS receivedAt FROM events
+         WHERE kind = ? ORDER BY received_at, rowid`,
+      )
+      .all(kind) as EventRow[];
   }
 
   close(): void {
