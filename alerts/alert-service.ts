@@ -4,7 +4,7 @@ import { CarewatchError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { mintId } from '../protocol/index.js';
-import type { Alert, AlertRepo, EventRepo, SilenceRepo, Suppression } from '../storage/types.js';
+import type { Alert, AlertRepo, EventRepo, Severity, SilenceRepo, Suppression } from '../storage/types.js';
 
 /** Per-device alert types that an offline gateway makes meaningless to chase one by one. */
 const INHIBITED_BY_GATEWAY_OFFLINE = new Set([
@@ -186,6 +186,37 @@ export class AlertService {
       .counter('carewatch_alert_changes_total', 'alert lifecycle changes', ['change', 'type'])
       .inc({ change, type: alert.type });
     this.deps.bus.emit('alert.changed', { alert, change });
+  }
+
+  /**
+   * Conditions that other modules derive (fire-control room understaffed, a
+   * missed post check, ...) open and clear alerts through the same queue,
+   * keys and audit as event-driven ones.
+   */
+  raise(a: {
+    siteId: string;
+    source: string;
+    type: string;
+    severity: Severity;
+    title: string;
+    actor: string;
+    escalates?: boolean;
+  }) {
+    return this.enqueue(() =>
+      this.apply(
+        { op: 'open', type: a.type, severity: a.severity, title: a.title, escalates: a.escalates ?? false },
+        { siteId: a.siteId, source: a.source, eventId: null, drill: false, actor: a.actor },
+      ),
+    );
+  }
+
+  clear(a: { siteId: string; source: string; type: string; note: string; actor: string }) {
+    return this.enqueue(() =>
+      this.apply(
+        { op: 'resolve', type: a.type, note: a.note },
+        { siteId: a.siteId, source: a.source, eventId: null, drill: false, actor: a.actor },
+      ),
+    );
   }
 
   /** A user acknowledges: stops escalation. */

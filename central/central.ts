@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AlertService } from '../alerts/alert-service.js';
+import { FireRoomService } from '../alerts/fire-room/service.js';
 import { dashboardApp } from '../dashboard/app.js';
 import { Sessions } from '../dashboard/auth.js';
 import { WsHub } from '../dashboard/ws-hub.js';
@@ -38,6 +39,7 @@ export class Central {
   http!: FastifyInstance;
   hub!: WsHub;
   commands!: CommandService;
+  fireRoom!: FireRoomService;
   private ready = false;
   ports: { mqtt?: number; mqtts?: number; http?: number } = {};
 
@@ -92,12 +94,30 @@ export class Central {
     await this.alerts.start();
     this.hub.start();
     this.commands.start();
+    this.fireRoom = new FireRoomService({
+      repo: store.fireRoom,
+      alerts: this.alerts,
+      bus,
+      clock,
+      postCheckDeadlineS: config.fireRoom.postCheckDeadlineS,
+      tickMs: config.fireRoom.checkEveryS * 1000,
+      notifyGateway: async (siteId, check) => {
+        await this.commands.send(
+          siteId,
+          'post_check',
+          { checkId: check.id, deadlineS: Math.round((check.deadlineAt - check.issuedAt) / 1000) },
+          { actor: check.issuedBy, timeoutMs: 10_000 },
+        );
+      },
+    });
+    await this.fireRoom.start();
     await this.broker.start();
     this.http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
     await this.http.register(dashboardApp, {
       store,
       alerts: this.alerts,
       commands: this.commands,
+      fireRoom: this.fireRoom,
       sessions: new Sessions(store.users, store.registry),
       hub: this.hub,
       presence: this.presence,
@@ -122,6 +142,7 @@ export class Central {
     this.hub?.stop();
     this.commands?.stop();
     await this.http?.close();
+    await this.fireRoom?.stop();
     await this.alerts?.stop();
     await this.presence?.stop();
     await this.store?.close();

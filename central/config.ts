@@ -42,6 +42,13 @@ export const CentralConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    fireRoom: Type.Object(
+      {
+        postCheckDeadlineS: Type.Number({ minimum: 1, maximum: 3600, default: 600 }),
+        checkEveryS: Type.Number({ minimum: 0.1, maximum: 600, default: 30 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     presence: Type.Object(
       { missedHeartbeats: Type.Number({ minimum: 1, default: 3 }) },
       { additionalProperties: false, default: {} },

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { AttendanceSimulator, parseAttendanceScript } from '../simulators/attendance/attendance-sim.js';
 import { createCentral } from './central.js';
 import { runDemo } from './demo.js';
 import { createGateway } from './gateway.js';
@@ -106,6 +107,25 @@ simulate
   .option('--rate <perSecond>', 'random actions per second', '0.2')
   .option('--duration <s>', 'stop after this many seconds (0: run until stopped)', '0')
   .action(simulateButtons);
+
+simulate
+  .command('attendance')
+  .description('fire-control room badge readers and presence sensors on a gateway local bus')
+  .requiredOption('--bus <url>', 'the gateway local bus')
+  .requiredOption(
+    '--script <steps>',
+    "e.g. 'in badge-1 op-1; in badge-1 op-2; occupancy pir-1 2; out badge-1 op-2'",
+  )
+  .action(async (f: { bus: string; script: string }) => {
+    const steps = parseAttendanceScript(f.script);
+    const sim = new AttendanceSimulator(f.bus);
+    await sim.start();
+    try {
+      await sim.run(steps);
+    } finally {
+      await sim.stop();
+    }
+  });
 
 program
   .command('demo')

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { AlertService } from '../alerts/alert-service.js';
+import type { FireRoomService } from '../alerts/fire-room/service.js';
 import type { CommandService } from '../central/commands.js';
 import type { PresenceTracker } from '../ingest/presence.js';
 import type { Metrics } from '../lib/metrics.js';
@@ -12,6 +13,7 @@ import type { Sessions } from './auth.js';
 import { errorHandler } from './errors.js';
 import { alertRoutes } from './routes/alerts.js';
 import { commandRoutes } from './routes/commands.js';
+import { fireRoomRoutes } from './routes/fire-room.js';
 import { opsRoutes } from './routes/ops.js';
 import { sessionRoutes } from './routes/session.js';
 import { silenceRoutes } from './routes/silences.js';
@@ -23,6 +25,7 @@ export interface AppDeps {
   store: CentralStore;
   alerts: AlertService;
   commands: CommandService;
+  fireRoom: FireRoomService;
   sessions: Sessions;
   hub: WsHub;
   presence: PresenceTracker;
@@ -42,6 +45,7 @@ export async function dashboardApp(app: FastifyInstance, deps: AppDeps): Promise
   await siteRoutes(app, deps);
   await commandRoutes(app, deps);
   await silenceRoutes(app, deps);
+  await fireRoomRoutes(app, deps);
   await opsRoutes(app, deps);
 
   app.get('/api/ws', { websocket: true }, async (socket, req) => {

@@ -16,6 +16,18 @@ export const ButtonDevice = Type.Object(
 );
 export type ButtonDevice = Static<typeof ButtonDevice>;
 
+export const AttendanceDevice = Type.Object(
+  {
+    deviceId: Id,
+    source: Type.Union([Type.Literal('badge'), Type.Literal('face'), Type.Literal('presence')]),
+    /** Local-bus topic; defaults to `attendance/{deviceId}`. */
+    topic: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[^#+]+$' })),
+    room: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type AttendanceDevice = Static<typeof AttendanceDevice>;
+
 export const GatewayConfig = Type.Object(
   {
     siteId: Id,
@@ -55,6 +67,10 @@ export const GatewayConfig = Type.Object(
         }),
         devices: Type.Array(ButtonDevice, { default: [] }),
       },
+      { additionalProperties: false, default: {} },
+    ),
+    attendance: Type.Object(
+      { devices: Type.Array(AttendanceDevice, { default: [] }) },
       { additionalProperties: false, default: {} },
     ),
     metrics: Type.Optional(

@@ -10,6 +10,7 @@ import {
   siteTopic,
 } from '../protocol/index.js';
 import { type Db, openDatabase } from '../storage/sqlite/open.js';
+import { AttendanceAdapter } from './adapters/attendance.js';
 import { ButtonAdapter } from './adapters/buttons.js';
 import { CommandRouter } from './commands.js';
 import type { GatewayConfig } from './config.js';
@@ -32,6 +33,7 @@ export class Gateway {
   uplink!: Uplink;
   localBus!: LocalBus;
   buttons!: ButtonAdapter;
+  attendance!: AttendanceAdapter;
   commands!: CommandRouter;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
@@ -46,6 +48,11 @@ export class Gateway {
     this.db = openDatabase(join(config.dataDir, 'gateway.db'), { synchronous: 'FULL' });
     this.outbox = new Outbox(this.db, config.siteId);
     this.buttons = new ButtonAdapter({ config: config.buttons, outbox: this.outbox, metrics });
+    this.attendance = new AttendanceAdapter({
+      devices: config.attendance.devices,
+      outbox: this.outbox,
+      metrics,
+    });
     this.uplink = new Uplink({ config, password: this.password, outbox: this.outbox, metrics });
     this.commands = new CommandRouter({
       siteId: config.siteId,
@@ -56,7 +63,10 @@ export class Gateway {
     this.localBus = new LocalBus({
       host: config.localBus.host,
       port: config.localBus.port,
-      handler: (topic, payload) => this.buttons.handle(topic, payload),
+      handler: (topic, payload) =>
+        this.attendance.claims(topic)
+          ? this.attendance.handle(topic, payload)
+          : this.buttons.handle(topic, payload),
     });
 
     await this.uplink.start();
@@ -71,7 +81,7 @@ export class Gateway {
   }
 
   devices(): InventoryDevice[] {
-    return this.buttons.inventory();
+    return [...this.buttons.inventory(), ...this.attendance.inventory()];
   }
 
   private publishInventory(): void {

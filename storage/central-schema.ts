@@ -162,4 +162,72 @@ CREATE TABLE silences (
 CREATE INDEX silences_site_end ON silences(site_id, ends_at);
 `,
   },
+  {
+    version: 5,
+    sql: `
+CREATE TABLE operators (
+  id TEXT NOT NULL,
+  site_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  certificate_no TEXT NOT NULL,
+  certificate_expires_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, id)
+);
+CREATE TABLE fire_room_presence (
+  site_id TEXT NOT NULL,
+  operator_id TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  PRIMARY KEY (site_id, operator_id)
+);
+CREATE TABLE fire_room_occupancy (site_id TEXT PRIMARY KEY, count INTEGER NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE attendance_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  site_id TEXT NOT NULL,
+  operator_id TEXT,
+  action TEXT NOT NULL,
+  count INTEGER,
+  source TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  event_id TEXT UNIQUE
+);
+CREATE INDEX attendance_site_at ON attendance_log(site_id, at);
+CREATE TABLE post_checks (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  issued_at INTEGER NOT NULL,
+  issued_by TEXT NOT NULL,
+  deadline_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  answered_at INTEGER,
+  answered_by TEXT,
+  via TEXT
+);
+CREATE INDEX post_checks_pending ON post_checks(deadline_at) WHERE state = 'pending';
+CREATE TABLE duty_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  site_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX duty_log_site_at ON duty_log(site_id, at);
+CREATE TABLE handovers (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  site_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  from_operators TEXT NOT NULL,
+  to_operators TEXT NOT NULL,
+  note TEXT NOT NULL,
+  author TEXT NOT NULL
+);
+CREATE TABLE fire_room_settings (
+  site_id TEXT PRIMARY KEY,
+  min_operators INTEGER NOT NULL,
+  max_shift_h REAL NOT NULL,
+  random_post_checks_per_day REAL NOT NULL
+);
+`,
+  },
 ];

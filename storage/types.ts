@@ -1,3 +1,4 @@
+import type { FireRoomRepo } from '../alerts/fire-room/types.js';
 import type { Envelope } from '../protocol/index.js';
 
 /**
@@ -303,6 +304,7 @@ export interface CommandRepo {
 
 export interface CentralStore {
   commands: CommandRepo;
+  fireRoom: FireRoomRepo;
   silences: SilenceRepo;
   events: EventRepo;
   alerts: AlertRepo;

@@ -19,7 +19,14 @@ export interface Setup {
 /** Provisions a site, a gateway and an admin in a fresh central data dir, and writes site.yaml. */
 export async function setupSite(
   dir: string,
-  opts: { siteId?: string; devices?: string[]; heartbeatS?: number; centralUrl?: (p: number) => string } = {},
+  opts: {
+    siteId?: string;
+    devices?: string[];
+    heartbeatS?: number;
+    centralUrl?: (p: number) => string;
+    /** Merged into site.yaml (e.g. attendance devices). */
+    extra?: Record<string, unknown>;
+  } = {},
 ): Promise<Setup> {
   const centralDir = join(dir, 'central');
   const siteId = opts.siteId ?? 'site-a';
@@ -42,6 +49,7 @@ export async function setupSite(
       buttons: {
         devices: (opts.devices ?? ['btn-1', 'btn-2', 'btn-3']).map((d) => ({ deviceId: d, room: d })),
       },
+      ...opts.extra,
     }),
   );
   return {

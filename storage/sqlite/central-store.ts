@@ -3,6 +3,7 @@ import type { CentralStore } from '../types.js';
 import { SqliteAlertRepo } from './alerts.js';
 import { SqliteCommandRepo } from './commands.js';
 import { SqliteEventRepo } from './events.js';
+import { SqliteFireRoomRepo } from './fire-room.js';
 import { migrate, openDatabase } from './open.js';
 import { SqliteRegistryRepo } from './registry.js';
 import { SqliteSilenceRepo } from './silences.js';
@@ -17,6 +18,7 @@ export function openSqliteCentralStore(path: string): CentralStore {
     events: new SqliteEventRepo(db),
     alerts: new SqliteAlertRepo(db),
     registry: new SqliteRegistryRepo(db),
+    fireRoom: new SqliteFireRoomRepo(db),
     silences: new SqliteSilenceRepo(db),
     users: new SqliteUserRepo(db),
     async close() {

@@ -1,0 +1,163 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AlertService } from '../../../alerts/alert-service.js';
+import { FireRoomService } from '../../../alerts/fire-room/service.js';
+import { createCentralBus } from '../../../central/bus.js';
+import { ManualClock } from '../../../lib/clock.js';
+import { Metrics } from '../../../lib/metrics.js';
+import { buildEnvelope } from '../../../protocol/index.js';
+import { openSqliteCentralStore } from '../../../storage/sqlite/central-store.js';
+import type { CentralStore } from '../../../storage/types.js';
+import { tempDir } from '../../helpers/procs.js';
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe('fire-control room duty rules', () => {
+  let dir: { path: string; cleanup: () => void };
+  let store: CentralStore;
+  let clock: ManualClock;
+  let alerts: AlertService;
+  let fr: FireRoomService;
+  const bus = createCentralBus();
+  let seq = 0;
+
+  const attend = async (action: 'check_in' | 'check_out', operatorId: string) => {
+    const envelope = buildEnvelope({
+      kind: 'attendance',
+      siteId: 's1',
+      deviceId: 'badge-1',
+      seq: seq++,
+      ts: new Date(clock.now()),
+      data: { source: 'badge', action, operatorId },
+    });
+    await store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: clock.now() }]);
+    bus.emit('event.stored', { envelope, gatewayId: 'gw', receivedAt: clock.now() });
+    await settle();
+    await alerts.idle();
+  };
+  const open = async (type: string) =>
+    (await store.alerts.list({ states: ['open', 'acknowledged'] })).filter((a) => a.type === type);
+
+  beforeEach(async () => {
+    dir = tempDir('cw-fireroom-');
+    store = openSqliteCentralStore(`${dir.path}/c.db`);
+    clock = new ManualClock(Date.UTC(2026, 5, 1, 8));
+    alerts = new AlertService({
+      alerts: store.alerts,
+      events: store.events,
+      silences: store.silences,
+      bus,
+      clock,
+      metrics: new Metrics(),
+      escalation: { ackTimeoutS: 60, levels: ['on_duty'] },
+    });
+    await alerts.start();
+    const year = 365 * 24 * 3600_000;
+    for (const [id, expires] of [
+      ['op-1', clock.now() + year],
+      ['op-2', clock.now() + year],
+      ['op-3', clock.now() - 1000],
+    ] as const) {
+      await store.fireRoom.putOperator({
+        id,
+        siteId: 's1',
+        name: id,
+        certificateNo: `CERT-${id}`,
+        certificateExpiresAt: expires,
+      });
+    }
+    await store.fireRoom.putSettings('s1', { minOperators: 2, maxShiftH: 8, randomPostChecksPerDay: 0 });
+    fr = new FireRoomService({
+      repo: store.fireRoom,
+      alerts,
+      bus,
+      clock,
+      postCheckDeadlineS: 600,
+      tickMs: 60_000,
+    });
+    await fr.start();
+    await alerts.idle();
+  });
+  afterEach(async () => {
+    await fr.stop();
+    await alerts.stop();
+    await store.close();
+    dir.cleanup();
+  });
+
+  it('raises understaffing when a certified operator leaves and clears it when two are back', async () => {
+    expect(await open('fire_room_understaffed')).toHaveLength(1); // nobody there at start
+    await attend('check_in', 'op-1');
+    await attend('check_in', 'op-2');
+    expect(await open('fire_room_understaffed')).toHaveLength(0);
+    await attend('check_out', 'op-2');
+    const [a] = await open('fire_room_understaffed');
+    expect(a!.title).toContain('1 of 2');
+    await attend('check_in', 'op-3'); // present but certificate expired: does not count
+    expect(await open('fire_room_understaffed')).toHaveLength(1);
+    expect((await open('operator_certificate_expired')).map((x) => x.source)).toEqual(['op-3']);
+    await attend('check_in', 'op-2');
+    expect(await open('fire_room_understaffed')).toHaveLength(0);
+  });
+
+  it('accepts one operator where the site allows it', async () => {
+    await store.fireRoom.putSettings('s1', { minOperators: 1, maxShiftH: 8, randomPostChecksPerDay: 0 });
+    await attend('check_in', 'op-1');
+    expect(await open('fire_room_understaffed')).toHaveLength(0);
+  });
+
+  it('flags shifts over 8 hours and a duty log not written for 2 hours', async () => {
+    await attend('check_in', 'op-1');
+    await attend('check_in', 'op-2');
+    clock.advance(2 * 3600_000 + 60_000);
+    await settle();
+    await alerts.idle();
+    expect(await open('duty_log_overdue')).toHaveLength(1);
+    await store.fireRoom.addDutyLog({
+      siteId: 's1',
+      at: clock.now(),
+      author: 'op-1',
+      kind: 'equipment_check',
+      body: { ok: true },
+    });
+    await fr.evaluate('s1');
+    await alerts.idle();
+    expect(await open('duty_log_overdue')).toHaveLength(0);
+    clock.advance(6 * 3600_000);
+    await settle();
+    await alerts.idle();
+    expect((await open('shift_too_long')).map((a) => a.source).sort()).toEqual(['op-1', 'op-2']);
+  });
+
+  it('records an answered post check and raises an alert for a missed one, each once', async () => {
+    const answered = await fr.issuePostCheck('s1', 'user:dispatch');
+    clock.advance(5 * 60_000);
+    const done = await fr.answer(answered.id, 'user:op-1', 'console');
+    expect(done).toMatchObject({ state: 'answered', answeredBy: 'user:op-1', via: 'console' });
+
+    const missed = await fr.issuePostCheck('s1', 'user:dispatch');
+    clock.advance(10 * 60_000 + 1000);
+    await settle();
+    await alerts.idle();
+    await expect(fr.answer(missed.id, 'user:op-1', 'console')).rejects.toMatchObject({
+      code: 'POST_CHECK_CLOSED',
+    });
+    expect((await store.fireRoom.getPostCheck(missed.id))!.state).toBe('missed');
+    clock.advance(10 * 60_000);
+    await settle();
+    await alerts.idle();
+    const alertsMissed = await open('post_check_missed');
+    expect(alertsMissed).toHaveLength(1);
+    expect(alertsMissed[0]!.source).toBe(`post-check:${missed.id}`);
+  });
+
+  it('issues random post checks when configured', async () => {
+    await store.fireRoom.putSettings('s1', { minOperators: 2, maxShiftH: 8, randomPostChecksPerDay: 24 });
+    for (let i = 0; i < 48; i++) {
+      clock.advance(30 * 60_000);
+      await settle();
+    }
+    const checks = await store.fireRoom.postChecks('s1', 100);
+    expect(checks.length).toBeGreaterThan(5);
+    expect(checks.every((c) => c.issuedBy === 'system:random')).toBe(true);
+  });
+});
