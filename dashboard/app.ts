@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { AlertService } from '../alerts/alert-service.js';
@@ -7,11 +5,11 @@ import type { FireRoomService } from '../alerts/fire-room/service.js';
 import type { CommandService } from '../central/commands.js';
 import type { PresenceTracker } from '../ingest/presence.js';
 import type { Metrics } from '../lib/metrics.js';
-import { packageRoot } from '../lib/paths.js';
 import type { CentralStore } from '../storage/types.js';
 import type { Sessions } from './auth.js';
 import { errorHandler } from './errors.js';
 import { alertRoutes } from './routes/alerts.js';
+import { archiveRoutes } from './routes/archive.js';
 import { commandRoutes } from './routes/commands.js';
 import { fireRoomRoutes } from './routes/fire-room.js';
 import { opsRoutes } from './routes/ops.js';
@@ -19,6 +17,7 @@ import { sessionRoutes } from './routes/session.js';
 import { silenceRoutes } from './routes/silences.js';
 import { siteRoutes } from './routes/sites.js';
 import { siteFilter, typeFilter } from './scope.js';
+import { webApp } from './static.js';
 import type { WsHub } from './ws-hub.js';
 
 export interface AppDeps {
@@ -34,8 +33,6 @@ export interface AppDeps {
   secureCookies: boolean;
 }
 
-const PAGE = join(packageRoot(), 'dashboard', 'public', 'index.html');
-
 /** The HTTP API, the supervisor WebSocket and the plain alert page, as one fastify plugin. */
 export async function dashboardApp(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.setErrorHandler(errorHandler);
@@ -43,6 +40,7 @@ export async function dashboardApp(app: FastifyInstance, deps: AppDeps): Promise
   await sessionRoutes(app, deps);
   await alertRoutes(app, deps);
   await siteRoutes(app, deps);
+  await archiveRoutes(app, deps);
   await commandRoutes(app, deps);
   await silenceRoutes(app, deps);
   await fireRoomRoutes(app, deps);
@@ -62,8 +60,5 @@ export async function dashboardApp(app: FastifyInstance, deps: AppDeps): Promise
     deps.hub.add(socket, ctx.scope, snapshot);
   });
 
-  app.get('/', async (_req, reply) => {
-    void reply.type('text/html; charset=utf-8');
-    return readFile(PAGE, 'utf8');
-  });
+  await webApp(app);
 }

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
-import { canSeeSite, kindFilter, siteFilter, typeFilter } from '../scope.js';
+import { canSeeSite, siteFilter, typeFilter } from '../scope.js';
 
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 
@@ -53,39 +53,6 @@ export async function siteRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
             })),
           openAlerts: open.filter((a) => a.siteId === s.id).length,
         })),
-      };
-    },
-  );
-
-  app.get<{ Querystring: { siteId?: string; kind?: string; limit?: number } }>(
-    '/api/events',
-    {
-      schema: {
-        querystring: Type.Object(
-          {
-            siteId: Type.Optional(Type.String({ maxLength: 64 })),
-            kind: Type.Optional(Type.String({ maxLength: 64 })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-          },
-          { additionalProperties: false },
-        ),
-      },
-    },
-    async (req) => {
-      const { scope } = await deps.sessions.require(req);
-      const siteIds = req.query.siteId
-        ? canSeeSite(scope, req.query.siteId)
-          ? [req.query.siteId]
-          : []
-        : siteFilter(scope);
-      const events = await deps.store.events.list({
-        siteIds,
-        kinds: kindFilter(scope),
-        kind: req.query.kind,
-        limit: req.query.limit ?? 100,
-      });
-      return {
-        events: events.map((e) => ({ ...e.envelope, receivedAt: e.receivedAt, gatewayId: e.gatewayId })),
       };
     },
   );

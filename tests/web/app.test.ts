@@ -1,0 +1,195 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addRegion, addUser } from '../../cli/provision.js';
+import { haveChromium, launchChromium } from '../../lib/testkit/browser.js';
+import { ROOT } from '../../lib/testkit/procs.js';
+import { buildEnvelope, type Envelope, siteTopic } from '../../protocol/index.js';
+import { inProcessCentral } from '../helpers/central.js';
+
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+
+describe('web app in a real browser (Debian Chromium via playwright-core)', () => {
+  let env: Awaited<ReturnType<typeof inProcessCentral>>;
+  let browser: Browser;
+  let gw: MqttClient;
+  const pw: Record<string, string> = {};
+  let seq = 0;
+
+  const publish = async (e: Envelope) => {
+    await gw.publishAsync(siteTopic('site-a', 'events'), JSON.stringify(e), { qos: 1 });
+  };
+  const fire = (zone: string) =>
+    buildEnvelope({
+      kind: 'panel_alarm',
+      siteId: 'site-a',
+      deviceId: 'fire-panel-1',
+      seq: seq++,
+      data: {
+        protocol: 'gb26875',
+        category: 'fire',
+        qualifier: 'new',
+        code: 'part:fire',
+        zone,
+        text: '三楼走廊感烟探测器',
+      },
+    });
+
+  async function loginAs(username: string): Promise<Page> {
+    const ctx = await browser.newContext({
+      acceptDownloads: true,
+      locale: 'zh-CN',
+      viewport: { width: 1400, height: 900 },
+    });
+    const page = await ctx.newPage();
+    page.on('dialog', (d) => void d.accept('已到场处理'));
+    await page.goto(env.base);
+    await page.fill('input[name=username]', username);
+    await page.fill('input[name=password]', pw[username]!);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#alert-board');
+    await page.waitForSelector('#conn.up');
+    return page;
+  }
+
+  beforeAll(async () => {
+    if (!haveChromium()) throw new Error('Chromium missing: .ci/run installs Debian chromium');
+    try {
+      execFileSync(
+        'npx',
+        ['vite', 'build', '--config', 'dashboard/web/vite.config.ts', '--logLevel', 'warn'],
+        { cwd: ROOT },
+      );
+    } catch (err) {
+      throw new Error(`web app build failed: ${String(err)}`);
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    env = await inProcessCentral({ sites: ['site-a', 'site-b'] });
+    await addRegion({ dataDir: env.dir, id: 'D1', name: '示范区', level: 'district' });
+    await env.central.store.registry.upsertSite({ id: 'site-a', name: '阳光养老院', region: 'D1' });
+    await env.central.store.registry.upsertSite({ id: 'site-b', name: '夕阳红养老院', region: null });
+    pw.admin = env.adminPassword;
+    pw['nurse-a'] = (
+      await addUser({ dataDir: env.dir, username: 'nurse-a', role: 'institution_staff', sites: 'site-a' })
+    ).password;
+    pw['nurse-b'] = (
+      await addUser({ dataDir: env.dir, username: 'nurse-b', role: 'institution_staff', sites: 'site-b' })
+    ).password;
+    pw['fire-d1'] = (
+      await addUser({ dataDir: env.dir, username: 'fire-d1', role: 'fire_rescue', region: 'D1' })
+    ).password;
+    gw = await mqtt.connectAsync(env.mqttUrl, {
+      clientId: 'gw-site-a',
+      username: 'gw-site-a',
+      password: env.secrets['site-a'],
+    });
+    await publish(
+      buildEnvelope({
+        kind: 'emergency_call',
+        siteId: 'site-a',
+        deviceId: 'btn-101',
+        seq: seq++,
+        data: { action: 'pressed', room: '101' },
+      }),
+    );
+    await env.central.alerts.idle();
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.endAsync();
+    await env?.close();
+  });
+
+  it('shows a new fire alarm on the board without reload, and acknowledges it', async () => {
+    const page = await loginAs('admin');
+    await page.waitForSelector('tr[data-type=emergency_call]');
+    await publish(fire('3F'));
+    const row = page.locator('tr[data-type=fire_alarm]');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.locator('td').nth(0).textContent()).toBe('紧急');
+    await page.screenshot({ path: join(SHOTS, 'alert-board.png') });
+    await row.locator('button[data-action=ack]').click();
+    await expect.poll(async () => row.locator('td.state').textContent(), { timeout: 10_000 }).toBe('已确认');
+    const stored = (await env.central.store.alerts.list({ types: ['fire_alarm'] }))[0]!;
+    expect(stored).toMatchObject({ state: 'acknowledged', ackedBy: 'user:admin' });
+    const audit = await env.central.store.alerts.audit(stored.id);
+    expect(audit.at(-1)!.note).toBe('已到场处理');
+    await page.click('#lang');
+    expect(await row.locator('td.state').textContent()).toBe('acknowledged');
+    await page.close();
+  });
+
+  it('shows each role only what it may see', async () => {
+    const nurseB = await loginAs('nurse-b');
+    expect(await nurseB.locator('#alert-board tbody tr').count()).toBe(0);
+    await nurseB.close();
+    const fireD1 = await loginAs('fire-d1');
+    await fireD1.waitForSelector('tr[data-type=fire_alarm]');
+    expect(await fireD1.locator('tr[data-type=emergency_call]').count()).toBe(0);
+    expect(await fireD1.locator('button[data-action=resolve]').count()).toBe(0); // fire rescue may not resolve
+    await fireD1.close();
+    const nurseA = await loginAs('nurse-a');
+    await nurseA.waitForSelector('tr[data-type=emergency_call]');
+    await nurseA.goto(`${env.base}/#/sites`);
+    await nurseA.waitForSelector('#sites-table');
+    expect(await nurseA.locator('#sites-table tbody tr').count()).toBe(1);
+    await nurseA.screenshot({ path: join(SHOTS, 'sites.png') });
+    await nurseA.close();
+  });
+
+  it('exports the archive rows shown as CSV and PDF', async () => {
+    const page = await loginAs('admin');
+    await page.goto(`${env.base}/#/archive`);
+    await page.waitForSelector('#archive-table');
+    const shown = await page.locator('#archive-table tbody tr').count();
+    expect(shown).toBe(seq);
+    await page.screenshot({ path: join(SHOTS, 'archive.png') });
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    const csvText = readFileSync((await csv.path())!, 'utf8');
+    expect(csvText.charCodeAt(0)).toBe(0xfeff);
+    const lines = csvText.trim().split(/\r\n/);
+    expect(lines).toHaveLength(shown + 1);
+    expect(csvText).toContain('fire-panel-1');
+    expect(csvText).toContain('btn-101');
+
+    const [pdf] = await Promise.all([page.waitForEvent('download'), page.click('#export-pdf')]);
+    const pdfPath = (await pdf.path())!;
+    expect(readFileSync(pdfPath).subarray(0, 5).toString()).toBe('%PDF-');
+    const text = execFileSync('pdftotext', ['-layout', pdfPath, '-']).toString();
+    expect(text).toContain('fire-panel-1');
+    expect(text).toContain('btn-101');
+    expect(text).toContain('三楼走廊感烟探测器');
+    writeFileSync(join(SHOTS, 'archive.pdf.txt'), text);
+    await page.close();
+  });
+
+  it('shows the fire-control room and the charts', async () => {
+    const page = await loginAs('admin');
+    await page.goto(`${env.base}/#/fire-room`);
+    await page.waitForSelector('#staffing');
+    await page.click('#issue-post-check');
+    await page.waitForSelector('#view .badge.warn');
+    expect(await page.locator('#view .badge.warn').first().textContent()).toBe('待应答');
+    await page.screenshot({ path: join(SHOTS, 'fire-room.png') });
+    await page.goto(`${env.base}/#/charts`);
+    await page.waitForSelector('svg.chart rect', { state: 'attached' });
+    const heights = await page
+      .locator('svg.chart')
+      .first()
+      .locator('rect')
+      .evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('height'))));
+    expect(heights).toHaveLength(24);
+    expect(heights.some((x) => x > 0)).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'charts.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${env.base}/#/alerts`);
+    await page.waitForSelector('#alert-board tbody tr');
+    await page.screenshot({ path: join(SHOTS, 'alert-board-phone.png') });
+    await page.close();
+  });
+});
