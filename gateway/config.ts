@@ -41,7 +41,7 @@ export const GatewayConfig = Type.Object(
         url: Type.String({ pattern: '^(mqtt|mqtts|tcp|tls)://[^\\s]+$' }),
         caFile: Type.Optional(Type.String({ minLength: 1 })),
         rejectUnauthorized: Type.Boolean({ default: true }),
-        keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
+        keepaliveS: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
         inflight: Type.Integer({ minimum: 1, maximum: 1000, default: 64 }),
       },
       { additionalProperties: false },

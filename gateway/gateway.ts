@@ -46,7 +46,7 @@ export class Gateway {
   async start(): Promise<void> {
     const { config, metrics } = this;
     this.db = openDatabase(join(config.dataDir, 'gateway.db'), { synchronous: 'FULL' });
-    this.outbox = new Outbox(this.db, config.siteId);
+    this.outbox = new Outbox(this.db, config.siteId, () => this.uplink?.connected === true);
     this.buttons = new ButtonAdapter({ config: config.buttons, outbox: this.outbox, metrics });
     this.attendance = new AttendanceAdapter({
       devices: config.attendance.devices,

@@ -7,7 +7,7 @@ import {
   siteTopic,
 } from '../protocol/index.js';
 import { type Db, migrate } from '../storage/sqlite/open.js';
-import { laneOf } from './priorities.js';
+import { LANE, laneOf } from './priorities.js';
 
 export interface OutboxEntry {
   seq: number;
@@ -42,6 +42,13 @@ CREATE INDEX outbox_drain ON outbox(priority, seq);
 CREATE TABLE device_seq (device_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 `,
   },
+  {
+    version: 2,
+    sql: `
+ALTER TABLE outbox ADD COLUMN device_id TEXT;
+CREATE INDEX outbox_device ON outbox(device_id, priority);
+`,
+  },
 ];
 
 /**
@@ -64,6 +71,8 @@ export class Outbox {
   constructor(
     private readonly db: Db,
     private readonly siteId: string,
+    /** Whether the uplink is up now; decides between the live and the backlog alarm lane. */
+    private readonly isLive: () => boolean = () => false,
   ) {
     migrate(db, MIGRATIONS, 'outbox_migrations');
     this.stmts = {
@@ -72,8 +81,9 @@ export class Outbox {
          ON CONFLICT(device_id) DO UPDATE SET seq = seq + 1 RETURNING seq`,
       ),
       insert: db.prepare(
-        'INSERT INTO outbox (id, priority, topic, payload, created_at) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO outbox (id, priority, topic, payload, created_at, device_id) VALUES (?, ?, ?, ?, ?, ?)',
       ),
+      queuedInLane: db.prepare('SELECT 1 FROM outbox WHERE device_id = ? AND priority = ? LIMIT 1'),
       remove: db.prepare('DELETE FROM outbox WHERE seq = ?'),
       depth: db.prepare('SELECT count(*) AS n, min(created_at) AS oldest FROM outbox'),
     };
@@ -94,14 +104,28 @@ export class Outbox {
         }) as Envelope;
         this.stmts.insert.run(
           env.id,
-          laneOf(ev.kind),
+          this.priorityOf(ev),
           siteTopic(this.siteId, KINDS[ev.kind].channel),
           Buffer.from(JSON.stringify(env)),
           Date.now(),
+          ev.deviceId,
         );
         return env;
       }),
     );
+  }
+
+  /**
+   * An alarm raised while the link is up goes into the live lane, ahead of a
+   * backlog of older alarms from other devices, unless its own device still
+   * has alarms queued in the backlog lane (then it waits behind them, so one
+   * device's events never swap). While the link is down everything queues
+   * as backlog.
+   */
+  private priorityOf(ev: NewEvent): number {
+    const lane = laneOf(ev.kind);
+    if (lane !== LANE.alarm || !this.isLive()) return lane;
+    return this.stmts.queuedInLane.get(ev.deviceId, LANE.alarm) ? LANE.alarm : LANE.live;
   }
 
   /** Mints and durably stores an event; resolves with its envelope after the commit. */

@@ -86,4 +86,59 @@ describe('gateway outbox', () => {
       { numRuns: 50 },
     );
   });
+
+  it('puts an alarm raised while online ahead of other devices\' backlog, never ahead of its own device\'s', async () => {
+    let live = false;
+    const db = openDatabase(open(), { synchronous: 'NORMAL' });
+    const ob = new Outbox(db, 'site-a', () => live);
+    for (let i = 0; i < 3; i++) await ob.add({ kind: 'emergency_call', deviceId: 'old', data: { action: 'pressed' } });
+    await ob.add({ kind: 'emergency_call', deviceId: 'mixed', data: { action: 'pressed' } });
+    live = true; // the link comes back: the backlog drains, new alarms arrive
+    await ob.add({ kind: 'emergency_call', deviceId: 'fresh', data: { action: 'pressed' } });
+    await ob.add({ kind: 'emergency_call', deviceId: 'mixed', data: { action: 'cancelled' } });
+    const order = ob.peek(10, new Set()).map((e) => {
+      const env = JSON.parse(e.payload.toString());
+      return `${env.deviceId}:${env.seq}`;
+    });
+    expect(order[0]).toBe('fresh:0');
+    expect(order.indexOf('mixed:0')).toBeLessThan(order.indexOf('mixed:1'));
+    db.close();
+  });
+
+  it('keeps each device in order whatever the link does', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ dev: fc.constantFrom('b1', 'b2', 'b3'), live: fc.boolean(), ack: fc.boolean() }), { maxLength: 50 }),
+        async (ops) => {
+          const d = tempDir('cw-ob-live-');
+          let live = false;
+          const db = openDatabase(`${d.path}/gw.db`, { synchronous: 'NORMAL' });
+          const ob = new Outbox(db, 's', () => live);
+          const delivered: Array<{ dev: string; seq: number }> = [];
+          const take = () => {
+            const [e] = ob.peek(1, new Set());
+            if (!e) return;
+            const env = JSON.parse(e.payload.toString());
+            delivered.push({ dev: env.deviceId, seq: env.seq });
+            ob.remove(e.seq);
+          };
+          for (const op of ops) {
+            live = op.live;
+            await ob.add({ kind: 'emergency_call', deviceId: op.dev, data: { action: 'pressed' } });
+            if (op.ack) take();
+          }
+          await new Promise((r) => setImmediate(r));
+          for (let i = 0; i < ops.length; i++) take();
+          ob.flushNow();
+          for (const dev of ['b1', 'b2', 'b3']) {
+            const seqs = delivered.filter((x) => x.dev === dev).map((x) => x.seq);
+            expect(seqs).toEqual(seqs.map((_, i) => i));
+          }
+          db.close();
+          d.cleanup();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
 });
