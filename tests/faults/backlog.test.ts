@@ -17,7 +17,6 @@ import {
   line,
   routineEvent,
   sleep,
-  storedEvents,
   type Tally,
   tally,
 } from '../../lib/testkit/faults.js';

@@ -87,11 +87,12 @@ describe('gateway outbox', () => {
     );
   });
 
-  it('puts an alarm raised while online ahead of other devices\' backlog, never ahead of its own device\'s', async () => {
+  it("puts an alarm raised while online ahead of other devices' backlog, never ahead of its own device's", async () => {
     let live = false;
     const db = openDatabase(open(), { synchronous: 'NORMAL' });
     const ob = new Outbox(db, 'site-a', () => live);
-    for (let i = 0; i < 3; i++) await ob.add({ kind: 'emergency_call', deviceId: 'old', data: { action: 'pressed' } });
+    for (let i = 0; i < 3; i++)
+      await ob.add({ kind: 'emergency_call', deviceId: 'old', data: { action: 'pressed' } });
     await ob.add({ kind: 'emergency_call', deviceId: 'mixed', data: { action: 'pressed' } });
     live = true; // the link comes back: the backlog drains, new alarms arrive
     await ob.add({ kind: 'emergency_call', deviceId: 'fresh', data: { action: 'pressed' } });
@@ -108,7 +109,10 @@ describe('gateway outbox', () => {
   it('keeps each device in order whatever the link does', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ dev: fc.constantFrom('b1', 'b2', 'b3'), live: fc.boolean(), ack: fc.boolean() }), { maxLength: 50 }),
+        fc.array(
+          fc.record({ dev: fc.constantFrom('b1', 'b2', 'b3'), live: fc.boolean(), ack: fc.boolean() }),
+          { maxLength: 50 },
+        ),
         async (ops) => {
           const d = tempDir('cw-ob-live-');
           let live = false;
