@@ -7,7 +7,9 @@ import { Sessions } from '../dashboard/auth.js';
 import { WsHub } from '../dashboard/ws-hub.js';
 import { CentralBroker } from '../ingest/broker.js';
 import { GatewayCredentials } from '../ingest/credentials.js';
+import { ExternalIngest } from '../ingest/external.js';
 import { IngestPipeline } from '../ingest/pipeline/index.js';
+import { IngestRouter } from '../ingest/router.js';
 import { PresenceTracker } from '../ingest/presence.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { logger } from '../lib/logger.js';
@@ -33,7 +35,8 @@ export class Central {
   readonly metrics = new Metrics({ defaults: true });
   readonly bus = createCentralBus();
   store!: CentralStore;
-  broker!: CentralBroker;
+  broker!: CentralBroker | ExternalIngest;
+  router!: IngestRouter;
   alerts!: AlertService;
   presence!: PresenceTracker;
   http!: FastifyInstance;
@@ -67,22 +70,31 @@ export class Central {
       metrics,
       escalation: config.alerts.escalation,
     });
-    let broker: CentralBroker | undefined;
+    let router: IngestRouter | undefined;
     const pipeline = new IngestPipeline({
       events: store.events,
       metrics,
-      devicesOf: (s) => broker?.devicesOf(s),
+      devicesOf: (s) => router?.devicesOf(s),
     });
-    broker = new CentralBroker({
-      config: config.mqtt,
-      credentials: new GatewayCredentials(store.registry),
-      pipeline,
-      presence: this.presence,
-      registry: store.registry,
-      metrics,
-      bus,
-    });
-    this.broker = broker;
+    router = new IngestRouter({ pipeline, presence: this.presence, registry: store.registry, metrics, bus });
+    this.router = router;
+    const ext = config.mqtt.external;
+    this.broker =
+      config.mqtt.mode === 'external' && ext
+        ? new ExternalIngest({
+            config: ext,
+            password: process.env.CAREWATCH_MQTT_PASSWORD,
+            router,
+            registry: store.registry,
+            metrics,
+          })
+        : new CentralBroker({
+            config: config.mqtt,
+            credentials: new GatewayCredentials(store.registry),
+            router,
+            presence: this.presence,
+            metrics,
+          });
     this.hub = new WsHub({ bus, metrics });
     this.commands = new CommandService({
       repo: store.commands,
@@ -91,6 +103,7 @@ export class Central {
     });
 
     await this.presence.start();
+    await this.router.start();
     await this.alerts.start();
     this.hub.start();
     this.commands.start();

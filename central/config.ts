@@ -8,6 +8,21 @@ export const CentralConfig = Type.Object(
     dataDir: Type.String({ minLength: 1, default: 'data/central' }),
     mqtt: Type.Object(
       {
+        /** embedded: aedes in this process; external: consume from Mosquitto/EMQX with a shared subscription. */
+        mode: Type.Union([Type.Literal('embedded'), Type.Literal('external')], { default: 'embedded' }),
+        external: Type.Optional(
+          Type.Object(
+            {
+              url: Type.String({ pattern: '^(mqtt|mqtts|tcp|tls)://[^\\s]+$' }),
+              username: Type.Optional(Type.String({ minLength: 1 })),
+              /** Must stay the same across restarts: the broker keeps unacknowledged messages in this session. */
+              clientId: Type.String({ minLength: 1, maxLength: 64 }),
+              shareGroup: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'carewatch-ingest' }),
+              caFile: Type.Optional(Type.String({ minLength: 1 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
         host: Type.String({ default: '127.0.0.1' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
         tls: Type.Optional(

@@ -1,6 +1,7 @@
 import { Central } from '../central/central.js';
 import { CentralConfig } from '../central/config.js';
 import { loadConfigFile, validateConfig } from '../lib/config.js';
+import { ConfigError } from '../lib/errors.js';
 
 export interface CentralFlags {
   config?: string;
@@ -22,7 +23,11 @@ export function centralConfigFrom(flags: CentralFlags): CentralConfig {
     merged.mqtt.host = flags.host;
     merged.http.host = flags.host;
   }
-  return validateConfig(CentralConfig, merged, flags.config ?? 'command line');
+  const config = validateConfig(CentralConfig, merged, flags.config ?? 'command line');
+  if (config.mqtt.mode === 'external' && !config.mqtt.external) {
+    throw new ConfigError(`${flags.config ?? 'command line'}: /mqtt/external: required when /mqtt/mode is 'external'`);
+  }
+  return config;
 }
 
 export function createCentral(flags: CentralFlags): Central {

@@ -2,23 +2,13 @@ import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
-import type { CentralBus } from '../central/bus.js';
 import { logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
-import {
-  type Command,
-  commandTopic,
-  decodeCommandReply,
-  decodeEnvelope,
-  decodeInventory,
-  decodeStatus,
-  parseTopic,
-} from '../protocol/index.js';
-import type { RegistryRepo } from '../storage/types.js';
+import { type Command, commandTopic } from '../protocol/index.js';
 import { type GatewayIdentity, mayPublish, maySubscribe } from './acl.js';
 import type { GatewayCredentials } from './credentials.js';
-import type { IngestPipeline } from './pipeline/index.js';
 import type { PresenceTracker } from './presence.js';
+import type { IngestRouter } from './router.js';
 
 const log = logger('ingest:broker');
 
@@ -46,29 +36,19 @@ export class CentralBroker {
   private aedes: Aedes | undefined;
   private readonly servers: Server[] = [];
   private readonly identities = new WeakMap<Client, GatewayIdentity>();
-  private readonly devices = new Map<string, Set<string>>();
   ports: { mqtt?: number; mqtts?: number } = {};
 
   constructor(
     private readonly deps: {
       config: BrokerConfig;
       credentials: GatewayCredentials;
-      pipeline: IngestPipeline;
+      router: IngestRouter;
       presence: PresenceTracker;
-      registry: RegistryRepo;
       metrics: Metrics;
-      bus: CentralBus;
     },
   ) {}
 
-  /** Devices declared in a site's inventory (undefined until one arrives). */
-  devicesOf = (siteId: string): Set<string> | undefined => this.devices.get(siteId);
-
   async start(): Promise<void> {
-    for (const site of await this.deps.registry.sites()) {
-      const inv = await this.deps.registry.inventory(site.id);
-      if (inv) this.rememberDevices(site.id, inv.body);
-    }
     const aedes = await Aedes.createBroker({
       id: 'carewatch-central',
       authenticate: (client, username, password, done) =>
@@ -174,86 +154,7 @@ export class CentralBroker {
       this.denied(who, 'publish', decision.reason);
       throw new Error(decision.reason);
     }
-    const topic = parseTopic(packet.topic)!;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    if (topic.type === 'reply') return this.onReply(who, topic.command, payload);
-    if (topic.type !== 'channel') return;
-    switch (topic.channel) {
-      case 'events': {
-        const out = await this.deps.pipeline.handle(packet.topic, payload, who);
-        if (out.status === 'accepted') {
-          this.deps.bus.emit('event.stored', {
-            envelope: out.envelope,
-            gatewayId: who.gatewayId,
-            receivedAt: Date.now(),
-          });
-        }
-        return;
-      }
-      case 'telemetry':
-        return this.onTelemetry(who, packet.topic, payload);
-      case 'status':
-        return this.onStatus(who, payload);
-      case 'inventory':
-        return this.onInventory(who, packet.topic, payload);
-    }
-  }
-
-  private async reject(who: GatewayIdentity, topic: string, code: string, message: string, payload: Buffer) {
-    this.deps.metrics.counter('carewatch_ingest_rejected_total', 'payloads rejected', ['code']).inc({ code });
-    await this.deps.pipeline.quarantine(who, topic, code, message, payload);
-  }
-
-  private async onTelemetry(who: GatewayIdentity, topic: string, payload: Buffer): Promise<void> {
-    const d = decodeEnvelope(payload);
-    if (!d.ok) return this.reject(who, topic, d.code, d.message, payload);
-    if (d.value.siteId !== who.siteId) {
-      return this.reject(
-        who,
-        topic,
-        'SITE_MISMATCH',
-        `/siteId: '${d.value.siteId}' is not ${who.siteId}`,
-        payload,
-      );
-    }
-    if (d.value.kind === 'gateway_heartbeat') {
-      await this.deps.presence.heartbeat(who, d.value.data.intervalS, d.value.data.outboxDepth);
-    }
-  }
-
-  private async onStatus(who: GatewayIdentity, payload: Buffer): Promise<void> {
-    const d = decodeStatus(payload);
-    if (!d.ok || d.value.siteId !== who.siteId) {
-      log.warn({ gateway: who.gatewayId, reason: d.ok ? 'site mismatch' : d.message }, 'bad status ignored');
-      return;
-    }
-    await this.deps.presence.status(who, d.value.state, d.value.reason ?? null);
-  }
-
-  private async onInventory(who: GatewayIdentity, topic: string, payload: Buffer): Promise<void> {
-    const d = decodeInventory(payload);
-    if (!d.ok) return this.reject(who, topic, d.code, d.message, payload);
-    if (d.value.siteId !== who.siteId) {
-      return this.reject(
-        who,
-        topic,
-        'SITE_MISMATCH',
-        `/siteId: '${d.value.siteId}' is not ${who.siteId}`,
-        payload,
-      );
-    }
-    await this.deps.registry.putInventory(who.siteId, d.value, Date.now());
-    this.rememberDevices(who.siteId, d.value);
-  }
-
-  private rememberDevices(siteId: string, body: unknown): void {
-    const devices = (body as { devices?: Array<{ deviceId: string }> }).devices ?? [];
-    this.devices.set(siteId, new Set(devices.map((x) => x.deviceId)));
-  }
-
-  private async onReply(who: GatewayIdentity, command: string, payload: Buffer): Promise<void> {
-    const d = decodeCommandReply(payload);
-    if (!d.ok) return this.reject(who, `reply:${command}`, d.code, d.message, payload);
-    this.deps.bus.emit('command.reply', { siteId: who.siteId, command, reply: d.value });
+    await this.deps.router.handle(who, packet.topic, payload);
   }
 }

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
+import { type Command, commandTopic, parseTopic, SITES_PREFIX } from '../protocol/index.js';
+import type { RegistryRepo } from '../storage/types.js';
+import type { GatewayIdentity } from './acl.js';
+import type { IngestRouter } from './router.js';
+
+const log = logger('ingest:external');
+
+export interface ExternalBrokerConfig {
+  url: string;
+  username?: string | undefined;
+  clientId: string;
+  shareGroup: string;
+  caFile?: string | undefined;
+}
+
+/**
+ * Ingest as a client of an external broker (Mosquitto, EMQX). The broker
+ * authenticates gateways and enforces their ACL; several central instances
+ * subscribe to the same topics through one MQTT shared subscription
+ * (`$share/{group}/...`), so each message goes to one of them. Each message
+ * is acknowledged to the broker (PUBACK) only after it has been handled —
+ * an instance killed mid-way leaves the message unacknowledged in its
+ * persistent session, and the store's primary key drops any redelivery.
+ */
+export class ExternalIngest {
+  private client: MqttClient | undefined;
+  private readonly gatewayOf = new Map<string, string>();
+  ports: { mqtt?: number } = {};
+
+  constructor(
+    private readonly deps: {
+      config: ExternalBrokerConfig;
+      password: string | undefined;
+      router: IngestRouter;
+      registry: RegistryRepo;
+      metrics: Metrics;
+    },
+  ) {}
+
+  /** Topic filters this instance consumes, each as a shared subscription. */
+  filters(): string[] {
+    const g = this.deps.config.shareGroup;
+    return ['events', 'telemetry', 'status', 'inventory', 'cmd/+/reply'].map((c) => `$share/${g}/${SITES_PREFIX}+/${c}`);
+  }
+
+  async start(): Promise<void> {
+    const { config, password, router } = this.deps;
+    const opts: IClientOptions = {
+      clientId: config.clientId,
+      clean: false,
+      reconnectPeriod: 1000,
+      keepalive: 30,
+      ...(config.username ? { username: config.username } : {}),
+      ...(password ? { password } : {}),
+      ...(config.caFile ? { ca: readFileSync(config.caFile) } : {}),
+      customHandleAcks: (topic, payload, _packet, done) => {
+        const who = this.identity(topic);
+        if (!who) {
+          log.warn({ topic }, 'message outside the carewatch site topics ignored');
+          return done(0);
+        }
+        router.handle(who, topic, payload).then(
+          () => done(0),
+          (err: Error) => {
+            // not acknowledged: the broker delivers it again after a reconnect
+            this.deps.metrics.counter('carewatch_ingest_errors_total', 'messages not handled').inc();
+            log.error({ err, topic }, 'message not handled; dropping the connection so the broker redelivers it');
+            this.client?.stream.destroy();
+          },
+        );
+      },
+    };
+    const client = mqtt.connect(config.url, opts);
+    this.client = client;
+    client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    const granted = await client.subscribeAsync(this.filters(), { qos: 1 });
+    const refused = granted.filter((g) => g.qos === 128);
+    if (refused.length) throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+    log.info({ url: config.url, group: config.shareGroup, clientId: config.clientId }, 'consuming from external broker');
+  }
+
+  /**
+   * The broker's ACL already proved the publisher may write this site's
+   * topics; the gateway id is taken from the registry for the records.
+   */
+  private identity(topic: string): GatewayIdentity | null {
+    const t = parseTopic(topic);
+    if (!t) return null;
+    return { siteId: t.siteId, gatewayId: this.gatewayOf.get(t.siteId) ?? `site:${t.siteId}` };
+  }
+
+  publishCommand(siteId: string, cmd: Command): Promise<void> {
+    const c = this.client;
+    if (!c) return Promise.reject(new Error('not connected'));
+    return c.publishAsync(commandTopic(siteId, cmd.name), JSON.stringify(cmd), { qos: 1 }).then(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.endAsync();
+  }
+}
