@@ -17,6 +17,7 @@ const INHIBITED_BY_GATEWAY_OFFLINE = new Set([
 
 import { type EscalationConfig, Escalator } from './escalation.js';
 import { actionForEvent, actionForPresence, panelSource, type RuleAction } from './rules.js';
+import { DeviceSequencer } from './sequencer.js';
 
 const log = logger('alerts');
 
@@ -28,6 +29,7 @@ const log = logger('alerts');
 export class AlertService {
   private queue: Promise<void> = Promise.resolve();
   private readonly escalator: Escalator;
+  private readonly sequencer: DeviceSequencer;
   private unsubscribe: Array<() => void> = [];
 
   constructor(
@@ -39,14 +41,22 @@ export class AlertService {
       clock: Clock;
       metrics: Metrics;
       escalation: EscalationConfig;
+      /** >0 when several ingest instances may store one device's events out of order. */
+      reorderWindowMs?: number;
     },
   ) {
     this.escalator = new Escalator({ ...deps, notify: (alert) => this.changed(alert, 'escalated') });
+    this.sequencer = new DeviceSequencer({
+      windowMs: deps.reorderWindowMs ?? 0,
+      clock: deps.clock,
+      lastProcessedSeq: (site, device) => deps.events.lastProcessedSeq(site, device),
+      process: (n) => this.enqueue(() => this.onEvent(n.envelope.id, n)),
+    });
   }
 
   async start(): Promise<void> {
     this.unsubscribe = [
-      this.deps.bus.on('event.stored', (n) => this.enqueue(() => this.onEvent(n.envelope.id, n))),
+      this.deps.bus.on('event.stored', (n) => this.sequencer.push(n)),
       this.deps.bus.on('gateway.presence', (p) => this.enqueue(() => this.onPresence(p))),
     ];
     await this.enqueue(() => this.recover());
@@ -55,6 +65,8 @@ export class AlertService {
 
   async stop(): Promise<void> {
     for (const u of this.unsubscribe) u();
+    this.sequencer.stop();
+    this.sequencer.stop();
     await this.escalator.stop();
     await this.queue;
   }
@@ -91,6 +103,7 @@ export class AlertService {
     await this.apply(action, {
       siteId: env.siteId,
       source: env.kind === 'panel_alarm' ? panelSource(env.deviceId, env.data.zone) : env.deviceId,
+      seq: env.seq,
       eventId,
       drill: env.drill === true,
       actor: `device:${env.deviceId}`,
@@ -109,7 +122,14 @@ export class AlertService {
 
   private async apply(
     action: RuleAction,
-    ctx: { siteId: string; source: string; eventId: string | null; drill: boolean; actor: string },
+    ctx: {
+      siteId: string;
+      source: string;
+      eventId: string | null;
+      drill: boolean;
+      actor: string;
+      seq?: number;
+    },
   ): Promise<void> {
     const now = this.deps.clock.now();
     const claim = ctx.eventId ?? undefined;
@@ -134,6 +154,7 @@ export class AlertService {
           nextEscalationAt: escalates ? this.escalator.firstDeadline(now) : null,
           suppressed,
           actor: ctx.actor,
+          seq: ctx.seq,
         },
         claim,
       );
@@ -144,7 +165,7 @@ export class AlertService {
     }
     const resolved = await this.deps.alerts.resolveByKey(
       { siteId: ctx.siteId, source: ctx.source, type: action.type },
-      { actor: ctx.actor, at: now, note: action.note, eventId: ctx.eventId },
+      { actor: ctx.actor, at: now, note: action.note, eventId: ctx.eventId, seq: ctx.seq },
       claim,
     );
     if (resolved && resolved !== 'already-processed') this.changed(resolved, 'resolved');

@@ -9,8 +9,8 @@ import { CentralBroker } from '../ingest/broker.js';
 import { GatewayCredentials } from '../ingest/credentials.js';
 import { ExternalIngest } from '../ingest/external.js';
 import { IngestPipeline } from '../ingest/pipeline/index.js';
-import { IngestRouter } from '../ingest/router.js';
 import { PresenceTracker } from '../ingest/presence.js';
+import { IngestRouter } from '../ingest/router.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { logger } from '../lib/logger.js';
 import { Metrics } from '../lib/metrics.js';
@@ -69,6 +69,8 @@ export class Central {
       clock,
       metrics,
       escalation: config.alerts.escalation,
+      // behind a shared subscription one device's events may be stored out of order
+      reorderWindowMs: config.mqtt.mode === 'external' ? config.alerts.reorderWindowS * 1000 : 0,
     });
     let router: IngestRouter | undefined;
     const pipeline = new IngestPipeline({

@@ -44,6 +44,8 @@ export const CentralConfig = Type.Object(
     ),
     alerts: Type.Object(
       {
+        /** External-broker mode: how long an event waits for its device's earlier sequence numbers. */
+        reorderWindowS: Type.Number({ minimum: 0, maximum: 60, default: 3 }),
         escalation: Type.Object(
           {
             ackTimeoutS: Type.Number({ exclusiveMinimum: 0, default: DEFAULT_ESCALATION.ackTimeoutS }),

@@ -25,7 +25,9 @@ export function centralConfigFrom(flags: CentralFlags): CentralConfig {
   }
   const config = validateConfig(CentralConfig, merged, flags.config ?? 'command line');
   if (config.mqtt.mode === 'external' && !config.mqtt.external) {
-    throw new ConfigError(`${flags.config ?? 'command line'}: /mqtt/external: required when /mqtt/mode is 'external'`);
+    throw new ConfigError(
+      `${flags.config ?? 'command line'}: /mqtt/external: required when /mqtt/mode is 'external'`,
+    );
   }
   return config;
 }

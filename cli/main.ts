@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { centralDbPath } from '../central/central.js';
+import { mosquittoAcl } from '../ingest/mosquitto.js';
 import { AttendanceSimulator, parseAttendanceScript } from '../simulators/attendance/attendance-sim.js';
+import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
 import { createCentral } from './central.js';
 import { runDemo } from './demo.js';
 import { createGateway } from './gateway.js';
@@ -79,6 +82,23 @@ user
       password: f.password,
     });
     process.stdout.write(`user ${r.username}\npassword: ${r.password}\n`);
+  });
+
+program
+  .command('export')
+  .description('export configuration for other systems')
+  .command('mosquitto-acl')
+  .description('Mosquitto ACL file for external-broker mode (gateways and the central user)')
+  .option('--central-user <name>', 'MQTT user of the central instances', 'carewatch-central')
+  .option('--data-dir <dir>', 'central data directory', 'data/central')
+  .action(async (f: { centralUser: string; dataDir: string }) => {
+    const store = openSqliteCentralStore(centralDbPath(f));
+    try {
+      const gws = (await store.registry.gateways()).filter((g) => !g.disabled);
+      process.stdout.write(mosquittoAcl(gws, f.centralUser));
+    } finally {
+      await store.close();
+    }
   });
 
 program

@@ -29,6 +29,7 @@ export interface ExternalBrokerConfig {
 export class ExternalIngest {
   private client: MqttClient | undefined;
   private readonly gatewayOf = new Map<string, string>();
+  private readonly lookedUp = new Set<string>();
   ports: { mqtt?: number } = {};
 
   constructor(
@@ -44,7 +45,9 @@ export class ExternalIngest {
   /** Topic filters this instance consumes, each as a shared subscription. */
   filters(): string[] {
     const g = this.deps.config.shareGroup;
-    return ['events', 'telemetry', 'status', 'inventory', 'cmd/+/reply'].map((c) => `$share/${g}/${SITES_PREFIX}+/${c}`);
+    return ['events', 'telemetry', 'status', 'inventory', 'cmd/+/reply'].map(
+      (c) => `$share/${g}/${SITES_PREFIX}+/${c}`,
+    );
   }
 
   async start(): Promise<void> {
@@ -57,25 +60,40 @@ export class ExternalIngest {
       ...(config.username ? { username: config.username } : {}),
       ...(password ? { password } : {}),
       ...(config.caFile ? { ca: readFileSync(config.caFile) } : {}),
-      customHandleAcks: (topic, payload, _packet, done) => {
-        const who = this.identity(topic);
-        if (!who) {
-          log.warn({ topic }, 'message outside the carewatch site topics ignored');
-          return done(0);
-        }
-        router.handle(who, topic, payload).then(
-          () => done(0),
-          (err: Error) => {
-            // not acknowledged: the broker delivers it again after a reconnect
-            this.deps.metrics.counter('carewatch_ingest_errors_total', 'messages not handled').inc();
-            log.error({ err, topic }, 'message not handled; dropping the connection so the broker redelivers it');
-            this.client?.stream.destroy();
-          },
-        );
-      },
     };
+    await this.refreshGateways();
     const client = mqtt.connect(config.url, opts);
     this.client = client;
+    // MQTT.js sends a QoS 1 PUBACK only after handleMessage calls back (and
+    // reads the next packet only then): the acknowledgement follows the commit
+    client.handleMessage = (packet, callback) => {
+      if (packet.cmd !== 'publish') return callback();
+      const topic = packet.topic;
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      const who = this.identity(topic);
+      if (who && !this.gatewayOf.has(who.siteId) && !this.lookedUp.has(who.siteId)) {
+        // a site provisioned after start: look it up once, then go on
+        this.lookedUp.add(who.siteId);
+        void this.refreshGateways().then(() => client.handleMessage(packet, callback));
+        return;
+      }
+      if (!who) {
+        log.warn({ topic }, 'message outside the carewatch site topics ignored');
+        return callback();
+      }
+      router.handle(who, topic, payload).then(
+        () => callback(),
+        (err: Error) => {
+          // not acknowledged: the broker delivers it again after a reconnect
+          this.deps.metrics.counter('carewatch_ingest_errors_total', 'messages not handled').inc();
+          log.error(
+            { err, topic },
+            'message not handled; dropping the connection so the broker redelivers it',
+          );
+          client.stream.destroy();
+        },
+      );
+    };
     client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
@@ -83,8 +101,18 @@ export class ExternalIngest {
     });
     const granted = await client.subscribeAsync(this.filters(), { qos: 1 });
     const refused = granted.filter((g) => g.qos === 128);
-    if (refused.length) throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
-    log.info({ url: config.url, group: config.shareGroup, clientId: config.clientId }, 'consuming from external broker');
+    if (refused.length)
+      throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+    log.info(
+      { url: config.url, group: config.shareGroup, clientId: config.clientId },
+      'consuming from external broker',
+    );
+  }
+
+  private async refreshGateways(): Promise<void> {
+    for (const g of await this.deps.registry.gateways()) {
+      if (!g.disabled && !this.gatewayOf.has(g.siteId)) this.gatewayOf.set(g.siteId, g.id);
+    }
   }
 
   /**
@@ -100,7 +128,9 @@ export class ExternalIngest {
   publishCommand(siteId: string, cmd: Command): Promise<void> {
     const c = this.client;
     if (!c) return Promise.reject(new Error('not connected'));
-    return c.publishAsync(commandTopic(siteId, cmd.name), JSON.stringify(cmd), { qos: 1 }).then(() => undefined);
+    return c
+      .publishAsync(commandTopic(siteId, cmd.name), JSON.stringify(cmd), { qos: 1 })
+      .then(() => undefined);
   }
 
   async stop(): Promise<void> {

@@ -77,7 +77,7 @@ export class PresenceTracker {
     };
     this.state.set(who.gatewayId, p);
     if (p.state !== 'online') await this.set(who, 'online', 'heartbeat');
-    else await this.deps.registry.setPresence(p);
+    else await this.store(p);
   }
 
   async checkHeartbeats(): Promise<void> {
@@ -88,6 +88,15 @@ export class PresenceTracker {
       if (now - p.lastHeartbeatAt > factor * p.heartbeatIntervalS * 1000) {
         await this.set({ gatewayId: p.gatewayId, siteId: p.siteId }, 'offline', 'heartbeat_missed');
       }
+    }
+  }
+
+  /** Presence is a cache of what the gateway says: failing to store it must not stop ingest. */
+  private async store(p: Presence): Promise<void> {
+    try {
+      await this.deps.registry.setPresence(p);
+    } catch (err) {
+      log.error({ err, gateway: p.gatewayId }, 'presence not stored');
     }
   }
 
@@ -104,11 +113,7 @@ export class PresenceTracker {
       lastSeenAt: state === 'online' ? now : prev.lastSeenAt,
     };
     this.state.set(who.gatewayId, next);
-    try {
-      await this.deps.registry.setPresence(next);
-    } catch (err) {
-      log.error({ err, gateway: who.gatewayId }, 'presence not stored');
-    }
+    await this.store(next);
     if (changed) {
       log.info({ gateway: who.gatewayId, site: who.siteId, state, reason }, 'gateway presence');
       this.deps.bus.emit('gateway.presence', {

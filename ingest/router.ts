@@ -1,7 +1,13 @@
 import type { CentralBus } from '../central/bus.js';
 import { logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
-import { decodeCommandReply, decodeEnvelope, decodeInventory, decodeStatus, parseTopic } from '../protocol/index.js';
+import {
+  decodeCommandReply,
+  decodeEnvelope,
+  decodeInventory,
+  decodeStatus,
+  parseTopic,
+} from '../protocol/index.js';
 import type { RegistryRepo } from '../storage/types.js';
 import type { GatewayIdentity } from './acl.js';
 import type { IngestPipeline } from './pipeline/index.js';
@@ -49,7 +55,11 @@ export class IngestRouter {
       case 'events': {
         const out = await this.deps.pipeline.handle(topicName, payload, who);
         if (out.status === 'accepted') {
-          this.deps.bus.emit('event.stored', { envelope: out.envelope, gatewayId: who.gatewayId, receivedAt: Date.now() });
+          this.deps.bus.emit('event.stored', {
+            envelope: out.envelope,
+            gatewayId: who.gatewayId,
+            receivedAt: Date.now(),
+          });
         }
         return;
       }

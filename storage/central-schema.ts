@@ -230,4 +230,20 @@ CREATE TABLE fire_room_settings (
 );
 `,
   },
+  {
+    version: 6,
+    sql: `CREATE INDEX events_device_seq ON events(site_id, device_id, seq) WHERE processed = 1;`,
+  },
+  {
+    version: 7,
+    sql: `
+CREATE TABLE alert_key_seq (
+  site_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  type TEXT NOT NULL,
+  last_seq INTEGER NOT NULL,
+  last_op TEXT NOT NULL,
+  PRIMARY KEY (site_id, source, type)
+);`,
+  },
 ];

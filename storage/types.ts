@@ -50,6 +50,8 @@ export interface EventRepo {
   /** Inserts in one transaction; returns per item whether it was new (false: duplicate id). */
   insertBatch(items: IncomingEvent[]): Promise<boolean[]>;
   markProcessed(id: string): Promise<void>;
+  /** The highest sequence number of this device whose event has changed alerts already. */
+  lastProcessedSeq(siteId: string, deviceId: string): Promise<number | null>;
   unprocessed(limit: number): Promise<StoredEvent[]>;
   list(q: EventQuery): Promise<StoredEvent[]>;
   count(q?: EventQuery): Promise<number>;
@@ -138,6 +140,8 @@ export interface OpenDraft extends AlertKey {
   nextEscalationAt: number | null;
   suppressed: Suppression | null;
   actor: string;
+  /** The triggering event's per-device sequence number, to recognise events that arrive late. */
+  seq?: number | undefined;
 }
 
 export type OpenResult = { alert: Alert; created: boolean };
@@ -160,7 +164,7 @@ export interface AlertRepo {
   /** Resolves the open alert with this key, if any. */
   resolveByKey(
     key: AlertKey,
-    by: { actor: string; at: number; note: string; eventId: string | null },
+    by: { actor: string; at: number; note: string; eventId: string | null; seq?: number | undefined },
     processedEventId?: string,
   ): Promise<Alert | null | 'already-processed'>;
   /** User transition with compare-and-set on the current state; null when it did not apply. */
@@ -216,6 +220,7 @@ export interface RegistryRepo {
   sites(): Promise<Site[]>;
   putGateway(g: { id: string; siteId: string; secretHash: string }): Promise<void>;
   gateway(id: string): Promise<GatewayRecord | null>;
+  gateways(): Promise<GatewayRecord[]>;
   setPresence(p: Presence): Promise<void>;
   presence(): Promise<Presence[]>;
   upsertRegion(r: Region): Promise<void>;

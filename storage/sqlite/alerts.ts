@@ -91,9 +91,78 @@ export class SqliteAlertRepo implements AlertRepo {
     );
   }
 
+  /**
+   * Events of one key can arrive out of order (several ingest instances, a
+   * dead instance's queue delivered late). The key remembers the newest
+   * sequence number applied and whether it opened or resolved; an older
+   * event never overrides a newer one: a late open after a newer resolve is
+   * recorded as an alert that is resolved at once, a late resolve is noted
+   * only. Returns true when the event is late.
+   */
+  private late(k: AlertKey, seq: number | undefined, op: 'open' | 'resolve'): 'open' | 'resolve' | null {
+    if (seq === undefined) return null;
+    const row = this.db
+      .prepare('SELECT last_seq, last_op FROM alert_key_seq WHERE site_id = ? AND source = ? AND type = ?')
+      .get(k.siteId, k.source, k.type) as { last_seq: number; last_op: 'open' | 'resolve' } | undefined;
+    if (row && seq < row.last_seq) return row.last_op;
+    this.db
+      .prepare(
+        `INSERT INTO alert_key_seq (site_id, source, type, last_seq, last_op) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(site_id, source, type) DO UPDATE SET last_seq = excluded.last_seq, last_op = excluded.last_op`,
+      )
+      .run(k.siteId, k.source, k.type, seq, op);
+    return null;
+  }
+
+  private insertAlert(d: OpenDraft): void {
+    this.db
+      .prepare(
+        `INSERT INTO alerts (id, site_id, source, type, severity, state, title, event_id, drill, count,
+           opened_at, updated_at, escalation_level, next_escalation_at, suppressed)
+         VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, 1, ?, ?, 0, ?, ?)`,
+      )
+      .run(
+        d.id,
+        d.siteId,
+        d.source,
+        d.type,
+        d.severity,
+        d.title,
+        d.eventId,
+        d.drill ? 1 : 0,
+        d.at,
+        d.at,
+        d.nextEscalationAt,
+        d.suppressed,
+      );
+    this.audit_({
+      alertId: d.id,
+      at: d.at,
+      actor: d.actor,
+      action: 'opened',
+      fromState: null,
+      toState: 'open',
+      level: 0,
+      note: null,
+      eventId: d.eventId,
+    });
+  }
+
   async openOrRepeat(d: OpenDraft, processedEventId?: string): Promise<OpenResult | 'already-processed'> {
     return this.db.transaction((): OpenResult | 'already-processed' => {
       if (!this.claim(processedEventId)) return 'already-processed';
+      const lateAfter = this.late(d, d.seq, 'open');
+      if (lateAfter === 'resolve') {
+        // happened before something that already closed it: keep it as history
+        this.insertAlert(d);
+        const alert = this.applyResolve(this.getSync(d.id)!, {
+          actor: 'system:late-event',
+          at: d.at,
+          note: 'arrived after a later event of the same device had closed it',
+          eventId: d.eventId,
+        });
+        return { alert: alert!, created: true };
+      }
       const open = this.findOpen(d);
       if (open) {
         this.db
@@ -112,48 +181,20 @@ export class SqliteAlertRepo implements AlertRepo {
         });
         return { alert: this.getSync(open.id)!, created: false };
       }
-      this.db
-        .prepare(
-          `INSERT INTO alerts (id, site_id, source, type, severity, state, title, event_id, drill, count,
-             opened_at, updated_at, escalation_level, next_escalation_at, suppressed)
-           VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, 1, ?, ?, 0, ?, ?)`,
-        )
-        .run(
-          d.id,
-          d.siteId,
-          d.source,
-          d.type,
-          d.severity,
-          d.title,
-          d.eventId,
-          d.drill ? 1 : 0,
-          d.at,
-          d.at,
-          d.nextEscalationAt,
-          d.suppressed,
-        );
-      this.audit_({
-        alertId: d.id,
-        at: d.at,
-        actor: d.actor,
-        action: 'opened',
-        fromState: null,
-        toState: 'open',
-        level: 0,
-        note: null,
-        eventId: d.eventId,
-      });
+      this.insertAlert(d);
       return { alert: this.getSync(d.id)!, created: true };
     })();
   }
 
   async resolveByKey(
     key: AlertKey,
-    by: { actor: string; at: number; note: string; eventId: string | null },
+    by: { actor: string; at: number; note: string; eventId: string | null; seq?: number | undefined },
     processedEventId?: string,
   ): Promise<Alert | null | 'already-processed'> {
     return this.db.transaction((): Alert | null | 'already-processed' => {
       if (!this.claim(processedEventId)) return 'already-processed';
+      // a resolve older than the key's newest event changes nothing: the newer event decided
+      if (this.late(key, by.seq, 'resolve')) return null;
       const open = this.findOpen(key);
       if (!open) return null;
       return this.applyResolve(open, by);

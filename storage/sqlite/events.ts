@@ -92,6 +92,13 @@ export class SqliteEventRepo implements EventRepo {
     this.db.prepare('UPDATE events SET processed = 1 WHERE id = ?').run(id);
   }
 
+  async lastProcessedSeq(siteId: string, deviceId: string): Promise<number | null> {
+    const r = this.db
+      .prepare('SELECT max(seq) AS s FROM events WHERE site_id = ? AND device_id = ? AND processed = 1')
+      .get(siteId, deviceId) as { s: number | null };
+    return r.s;
+  }
+
   async unprocessed(limit: number): Promise<StoredEvent[]> {
     return (
       this.db

@@ -39,6 +39,21 @@ export class SqliteRegistryRepo implements RegistryRepo {
     return r ? { id: r.id, siteId: r.site_id, secretHash: r.secret_hash, disabled: r.disabled === 1 } : null;
   }
 
+  async gateways(): Promise<GatewayRecord[]> {
+    const rows = this.db.prepare('SELECT * FROM gateways ORDER BY id').all() as Array<{
+      id: string;
+      site_id: string;
+      secret_hash: string;
+      disabled: number;
+    }>;
+    return rows.map((r) => ({
+      id: r.id,
+      siteId: r.site_id,
+      secretHash: r.secret_hash,
+      disabled: r.disabled === 1,
+    }));
+  }
+
   async setPresence(p: Presence): Promise<void> {
     this.db
       .prepare(

@@ -272,3 +272,50 @@ describe('alert suppression', () => {
     }
   });
 });
+
+describe('events arriving out of order', () => {
+  it('never lets an older event override a newer one of the same device', async () => {
+    const orders = [
+      [2, 3, 0, 1],
+      [0, 3, 2, 1],
+      [1, 0, 3, 2],
+      [3, 2, 1, 0],
+    ];
+    for (const order of orders) {
+      const d = tempDir('cw-late-');
+      const clock = new ManualClock();
+      const h = await harness(`${d.path}/c.db`, clock);
+      try {
+        const evs = [0, 1, 2, 3].map((seq) =>
+          buildEnvelope({
+            kind: 'emergency_call',
+            siteId: 's1',
+            deviceId: 'btn-1',
+            seq,
+            data: { action: seq % 2 ? 'cancelled' : 'pressed' },
+          }),
+        );
+        for (const i of order) {
+          const envelope = evs[i]!;
+          await h.store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: clock.now() }]);
+          h.bus.emit('event.stored', { envelope, gatewayId: 'gw', receivedAt: clock.now() });
+          await h.svc.idle();
+        }
+        const alerts = await h.store.alerts.list({});
+        // the newest event is a cancel: nothing may stay open, and no call is lost
+        expect(
+          alerts.filter((a) => a.state !== 'resolved'),
+          `order ${order}`,
+        ).toEqual([]);
+        expect(
+          alerts.reduce((n, a) => n + a.count, 0),
+          `order ${order}`,
+        ).toBe(2);
+      } finally {
+        await h.svc.stop();
+        await h.store.close();
+        d.cleanup();
+      }
+    }
+  });
+});
