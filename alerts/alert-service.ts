@@ -151,7 +151,9 @@ export class AlertService {
           eventId: ctx.eventId,
           drill: ctx.drill,
           at: now,
-          nextEscalationAt: escalates ? this.escalator.firstDeadline(now) : null,
+          nextEscalationAt: escalates
+            ? this.escalator.firstDeadline(now, { siteId: ctx.siteId, type: action.type })
+            : null,
           suppressed,
           actor: ctx.actor,
           seq: ctx.seq,

@@ -4,11 +4,48 @@ import type { Alert, AlertRepo } from '../storage/types.js';
 
 const log = logger('alerts:escalation');
 
+export interface EscalationLevel {
+  name: string;
+  /** Seconds at this level without an acknowledgement before the next level is called. */
+  waitS: number;
+}
+
+/** A chain for some sites and/or alert types; the first matching chain wins. */
+export interface EscalationChain {
+  name: string;
+  sites?: string[] | undefined;
+  types?: string[] | undefined;
+  levels: EscalationLevel[];
+}
+
 export interface EscalationConfig {
-  /** Seconds an alert may stay unacknowledged before it climbs a level. */
+  /** Default chain: seconds an alert may stay unacknowledged before it climbs a level. */
   ackTimeoutS: number;
-  /** Level names, level 0 first (the on-duty staff who get every alert). */
+  /** Default chain: level names, level 0 first (the on-duty staff who get every alert). */
   levels: string[];
+  /** Chains per site and alert type, e.g. fire alarms to the fire brigade after 60 s. */
+  chains?: EscalationChain[] | undefined;
+}
+
+export function chainFor(config: EscalationConfig, alert: Pick<Alert, 'siteId' | 'type'>): EscalationChain {
+  const hit = config.chains?.find(
+    (c) => (!c.sites || c.sites.includes(alert.siteId)) && (!c.types || c.types.includes(alert.type)),
+  );
+  return (
+    hit ?? { name: 'default', levels: config.levels.map((name) => ({ name, waitS: config.ackTimeoutS })) }
+  );
+}
+
+/** When the alert at `level` should climb to the next one; null at the top of its chain. */
+export function nextDeadline(
+  config: EscalationConfig,
+  alert: Pick<Alert, 'siteId' | 'type'>,
+  level: number,
+  now: number,
+): number | null {
+  const chain = chainFor(config, alert);
+  const here = chain.levels[level];
+  return here && level + 1 < chain.levels.length ? now + here.waitS * 1000 : null;
 }
 
 export const DEFAULT_ESCALATION: EscalationConfig = {
@@ -36,8 +73,8 @@ export class Escalator {
     },
   ) {}
 
-  firstDeadline(now: number): number | null {
-    return this.deps.escalation.levels.length > 1 ? now + this.deps.escalation.ackTimeoutS * 1000 : null;
+  firstDeadline(now: number, alert: Pick<Alert, 'siteId' | 'type'>): number | null {
+    return nextDeadline(this.deps.escalation, alert, 0, now);
   }
 
   async start(): Promise<void> {
@@ -67,7 +104,6 @@ export class Escalator {
     if (this.running || this.stopped) return;
     this.running = true;
     try {
-      const { levels, ackTimeoutS } = this.deps.escalation;
       for (;;) {
         const now = this.deps.clock.now();
         const due = await this.deps.alerts.due(now, 100);
@@ -75,7 +111,7 @@ export class Escalator {
         let progressed = false;
         for (const a of due) {
           const level = a.escalationLevel + 1;
-          const next = level + 1 < levels.length ? now + ackTimeoutS * 1000 : null;
+          const next = nextDeadline(this.deps.escalation, a, level, now);
           const updated = await this.deps.alerts.escalate(
             a.id,
             a.escalationLevel,
@@ -85,7 +121,10 @@ export class Escalator {
           );
           if (updated) {
             progressed = true;
-            log.info({ alert: a.id, level, to: levels[level] }, 'alert escalated');
+            log.info(
+              { alert: a.id, level, to: chainFor(this.deps.escalation, a).levels[level]?.name },
+              'alert escalated',
+            );
             this.deps.notify(updated);
           }
         }

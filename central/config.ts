@@ -53,6 +53,31 @@ export const CentralConfig = Type.Object(
               minItems: 1,
               default: DEFAULT_ESCALATION.levels,
             }),
+            chains: Type.Optional(
+              Type.Array(
+                Type.Object(
+                  {
+                    name: Type.String({ minLength: 1, maxLength: 64 }),
+                    sites: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+                    types: Type.Optional(
+                      Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), { minItems: 1 }),
+                    ),
+                    levels: Type.Array(
+                      Type.Object(
+                        {
+                          name: Type.String({ minLength: 1 }),
+                          waitS: Type.Number({ exclusiveMinimum: 0, maximum: 86400 }),
+                        },
+                        { additionalProperties: false },
+                      ),
+                      { minItems: 1, maxItems: 10 },
+                    ),
+                  },
+                  { additionalProperties: false },
+                ),
+                { maxItems: 100 },
+              ),
+            ),
           },
           { additionalProperties: false, default: {} },
         ),

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertService } from '../../alerts/alert-service.js';
+import type { EscalationConfig } from '../../alerts/escalation.js';
 import { createCentralBus } from '../../central/bus.js';
 import { ManualClock } from '../../lib/clock.js';
 import { Metrics } from '../../lib/metrics.js';
@@ -11,7 +12,7 @@ import { tempDir } from '../helpers/procs.js';
 
 const ESC = { ackTimeoutS: 60, levels: ['on_duty', 'head', 'dispatch'] };
 
-async function harness(path: string, clock: ManualClock) {
+async function harness(path: string, clock: ManualClock, escalation: EscalationConfig = ESC) {
   const store = openSqliteCentralStore(path);
   const bus = createCentralBus();
   const changes: Array<{ change: string; id: string; level: number }> = [];
@@ -26,7 +27,7 @@ async function harness(path: string, clock: ManualClock) {
     bus,
     clock,
     metrics: new Metrics(),
-    escalation: ESC,
+    escalation,
   });
   await svc.start();
   let seq = 0;
@@ -316,6 +317,47 @@ describe('events arriving out of order', () => {
         await h.store.close();
         d.cleanup();
       }
+    }
+  });
+});
+
+describe('escalation chains per site and alert type', () => {
+  it("climbs each alert through the first chain that matches it, with that chain's waits", async () => {
+    const d = tempDir('cw-chain-');
+    const clock = new ManualClock();
+    const h = await harness(`${d.path}/c.db`, clock, {
+      ...ESC,
+      chains: [
+        {
+          name: 'night-calls-s1',
+          sites: ['s1'],
+          types: ['emergency_call'],
+          levels: [
+            { name: 'nurse', waitS: 30 },
+            { name: 'head', waitS: 120 },
+            { name: 'street-dispatch', waitS: 300 },
+          ],
+        },
+      ],
+    });
+    try {
+      await h.event('btn-1', 'pressed');
+      const [a] = await h.store.alerts.list({});
+      expect(a!.nextEscalationAt).toBe(clock.now() + 30_000);
+      clock.advance(30_000);
+      await settle();
+      const l1 = (await h.store.alerts.get(a!.id))!;
+      expect(l1.escalationLevel).toBe(1);
+      expect(l1.nextEscalationAt).toBe(clock.now() + 120_000);
+      clock.advance(120_000);
+      await settle();
+      const l2 = (await h.store.alerts.get(a!.id))!;
+      expect(l2.escalationLevel).toBe(2);
+      expect(l2.nextEscalationAt).toBeNull(); // top of this chain
+    } finally {
+      await h.svc.stop();
+      await h.store.close();
+      d.cleanup();
     }
   });
 });
