@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { centralDbPath } from '../central/central.js';
+import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
 import { addRegion, addUser, provisionGateway } from './provision.js';
 
 const DEVICES = ['btn-101', 'btn-102', 'btn-203', 'btn-204'];
@@ -61,6 +63,27 @@ export async function runDemo(flags: {
     region: 'demo-district',
     gatewayId: 'gw-demo',
   });
+  // a fire-control room roster: two certified operators (one certificate about to expire)
+  const store = openSqliteCentralStore(centralDbPath({ dataDir: centralDir }));
+  try {
+    const year = 365 * 24 * 3600_000;
+    await store.fireRoom.putOperator({
+      id: 'op-wang',
+      siteId: 'demo-site',
+      name: '王建国',
+      certificateNo: 'XF-2024-0381',
+      certificateExpiresAt: Date.now() + year,
+    });
+    await store.fireRoom.putOperator({
+      id: 'op-li',
+      siteId: 'demo-site',
+      name: '李秀英',
+      certificateNo: 'XF-2023-1177',
+      certificateExpiresAt: Date.now() + 20 * 24 * 3600_000,
+    });
+  } finally {
+    await store.close();
+  }
   const admin = await addUser({ dataDir: centralDir, username: 'admin', role: 'admin', sites: '*' });
   const siteYaml = join(dataDir, 'site.yaml');
   writeFileSync(
@@ -74,6 +97,7 @@ export async function runDemo(flags: {
       localBus: { host: '127.0.0.1', port: Number(flags.busPort) },
       heartbeatIntervalS: 10,
       buttons: { devices: DEVICES.map((d) => ({ deviceId: d, room: d.slice(4) })) },
+      attendance: { devices: [{ deviceId: 'badge-fcr', source: 'badge', room: '消防控制室' }] },
     }),
     { mode: 0o600 },
   );
@@ -113,6 +137,14 @@ export async function runDemo(flags: {
   await waitForHttp(`http://127.0.0.1:${flags.httpPort}/readyz`, 30_000);
   start('gateway', ['gateway', '--config', siteYaml], { CAREWATCH_GATEWAY_PASSWORD: gw.password });
   await new Promise((r) => setTimeout(r, 1500));
+  start('attendance', [
+    'simulate',
+    'attendance',
+    '--bus',
+    `mqtt://127.0.0.1:${flags.busPort}`,
+    '--script',
+    'in badge-fcr op-wang; wait 500; in badge-fcr op-li',
+  ]);
   start('buttons', [
     'simulate',
     'buttons',
