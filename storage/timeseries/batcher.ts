@@ -28,6 +28,17 @@ export const DEFAULT_BATCH: BatchOptions = {
 export type Sink<T> = (points: T[]) => Promise<void>;
 
 /**
+ * A sink throws this when the backend refused points for good (outside the
+ * retention policy, a field type conflict): retrying cannot help, so they are
+ * counted as dropped. `details.refused`: how many of the batch (default all).
+ */
+export const POINTS_REFUSED = 'TIMESERIES_POINTS_REFUSED';
+
+function isRefusal(err: unknown): err is CarewatchError & { details?: { refused?: number } } {
+  return err instanceof CarewatchError && err.code === POINTS_REFUSED;
+}
+
+/**
  * Buffers points and writes them in batches through a sink. A failed batch
  * goes back to the front of the buffer and is retried with exponential
  * backoff; nothing is lost until the buffer is full, then the oldest points
@@ -112,6 +123,13 @@ export class PointBatcher<T = Point> {
         await this.sink(batch);
       } catch (err) {
         this.inflight = 0;
+        if (isRefusal(err)) {
+          // the backend will never take these points: retrying would block everything behind them
+          const refused = Math.min(batch.length, err.details?.refused ?? batch.length);
+          this.counts.written += batch.length - refused;
+          this.drop(refused, `refused by the backend: ${err.message}`);
+          continue;
+        }
         this.buffer.unshift(...batch);
         this.trim();
         this.failed(err);

@@ -138,7 +138,7 @@ export class EmbeddedTimeSeries implements TimeSeries {
     checkRange(sinceMs, untilMs);
     const rows = this.db
       .prepare(
-        `SELECT (at / @bucket) * @bucket AS t, COUNT(*) AS count FROM ts_alert_changes
+        `SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS t, COUNT(*) AS count FROM ts_alert_changes
          WHERE change = 'opened' AND at >= @since AND at < @until AND ${SITES} GROUP BY t`,
       )
       .all(params(siteIds, sinceMs, untilMs, HOUR_MS)) as CountBucket[];
@@ -153,7 +153,7 @@ export class EmbeddedTimeSeries implements TimeSeries {
     checkRange(sinceMs, untilMs);
     return this.db
       .prepare(
-        `SELECT (at / @bucket) * @bucket AS t, COUNT(*) AS count, AVG(ack_seconds) AS meanS,
+        `SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS t, COUNT(*) AS count, AVG(ack_seconds) AS meanS,
                 MAX(ack_seconds) AS maxS
          FROM ts_alert_changes
          WHERE change = 'acknowledged' AND ack_seconds IS NOT NULL AND at >= @since AND at < @until
@@ -172,7 +172,7 @@ export class EmbeddedTimeSeries implements TimeSeries {
     checkRange(sinceMs, untilMs, bucketMs);
     const rows = this.db
       .prepare(
-        `SELECT (at / @bucket) * @bucket AS t, kind, COUNT(*) AS count FROM ts_events
+        `SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS t, kind, COUNT(*) AS count FROM ts_events
          WHERE at >= @since AND at < @until AND ${SITES} GROUP BY t, kind`,
       )
       .all(params(siteIds, sinceMs, untilMs, bucketMs)) as KindCountBucket[];

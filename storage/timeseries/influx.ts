@@ -3,7 +3,7 @@ import { InfluxDB, type IPoint } from 'influx';
 import { type Clock, systemClock } from '../../lib/clock.js';
 import { CarewatchError, errorMessage } from '../../lib/errors.js';
 import { logger } from '../../lib/logger.js';
-import { type BatchOptions, DEFAULT_BATCH, PointBatcher } from './batcher.js';
+import { type BatchOptions, DEFAULT_BATCH, POINTS_REFUSED, PointBatcher } from './batcher.js';
 import { checkRange, fillBuckets, findGaps } from './buckets.js';
 import {
   createContinuousQuery,
@@ -77,12 +77,7 @@ export class InfluxTimeSeries implements TimeSeries {
       pool: { maxRetries: 0, requestTimeout: opts.requestTimeoutMs ?? 10_000 },
     });
     this.batcher = new PointBatcher<IPoint>(
-      (points) =>
-        this.influx.writePoints(points, {
-          precision: 'n',
-          database: this.layout.database,
-          retentionPolicy: this.layout.rawPolicy,
-        }),
+      (points) => this.send(points),
       opts.clock ?? systemClock,
       { ...DEFAULT_BATCH, ...opts.batch },
       opts.onDrop,
@@ -236,6 +231,27 @@ export class InfluxTimeSeries implements TimeSeries {
           fields: p.ackSeconds === undefined ? { count: 1 } : { count: 1, ack_seconds: p.ackSeconds },
           timestamp,
         };
+    }
+  }
+
+  /** Writes one batch; a 400 (partial write, parse error) is final, anything else is retried. */
+  private async send(points: IPoint[]): Promise<void> {
+    try {
+      await this.influx.writePoints(points, {
+        precision: 'n',
+        database: this.layout.database,
+        retentionPolicy: this.layout.rawPolicy,
+      });
+    } catch (err) {
+      const status = (err as { res?: { statusCode?: number } }).res?.statusCode;
+      if (status !== 400) throw err;
+      const msg = errorMessage(err);
+      const partial = /partial write:.*dropped=(\d+)/.exec(msg);
+      throw new CarewatchError(
+        POINTS_REFUSED,
+        `InfluxDB refused points: ${msg.replace(/^A 400 Bad Request error occurred: /, '')}`,
+        { refused: partial ? Number(partial[1]) : points.length },
+      );
     }
   }
 
