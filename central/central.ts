@@ -15,6 +15,7 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import { logger } from '../lib/logger.js';
 import { Metrics } from '../lib/metrics.js';
 import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
+import { createTimeSeries, TelemetryRecorder, type TimeSeries } from '../storage/timeseries/index.js';
 import type { CentralStore } from '../storage/types.js';
 import { createCentralBus } from './bus.js';
 import { CommandService } from './commands.js';
@@ -37,6 +38,8 @@ export class Central {
   store!: CentralStore;
   broker!: CentralBroker | ExternalIngest;
   router!: IngestRouter;
+  series!: TimeSeries;
+  telemetry!: TelemetryRecorder;
   alerts!: AlertService;
   presence!: PresenceTracker;
   http!: FastifyInstance;
@@ -55,6 +58,10 @@ export class Central {
     const { config, clock, metrics, bus } = this;
     this.store = openSqliteCentralStore(centralDbPath(config));
     const store = this.store;
+    this.series = createTimeSeries(config.timeseries, { dataDir: config.dataDir, clock, metrics });
+    await this.series.start();
+    this.telemetry = new TelemetryRecorder({ bus, series: this.series, clock, metrics });
+    this.telemetry.start();
     this.presence = new PresenceTracker({
       registry: store.registry,
       bus,
@@ -78,13 +85,20 @@ export class Central {
       metrics,
       devicesOf: (s) => router?.devicesOf(s),
     });
-    router = new IngestRouter({ pipeline, presence: this.presence, registry: store.registry, metrics, bus });
+    router = new IngestRouter({
+      pipeline,
+      presence: this.presence,
+      registry: store.registry,
+      metrics,
+      bus,
+      telemetry: this.telemetry,
+    });
     this.router = router;
     const ext = config.mqtt.external;
     this.broker =
       config.mqtt.mode === 'external' && ext
         ? new ExternalIngest({
-            config: ext,
+            config: { ...ext, clientId: process.env.CAREWATCH_MQTT_CLIENT_ID ?? ext.clientId },
             password: process.env.CAREWATCH_MQTT_PASSWORD,
             router,
             registry: store.registry,
@@ -132,6 +146,7 @@ export class Central {
       store,
       alerts: this.alerts,
       commands: this.commands,
+      series: this.series,
       fireRoom: this.fireRoom,
       sessions: new Sessions(store.users, store.registry),
       hub: this.hub,
@@ -160,6 +175,8 @@ export class Central {
     await this.fireRoom?.stop();
     await this.alerts?.stop();
     await this.presence?.stop();
+    this.telemetry?.stop();
+    await this.series?.stop();
     await this.store?.close();
     log.info('central stopped');
   }

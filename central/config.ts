@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_ESCALATION } from '../alerts/escalation.js';
+import { TimeSeriesConfig } from '../storage/timeseries/config.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -91,6 +92,7 @@ export const CentralConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    timeseries: TimeSeriesConfig,
     presence: Type.Object(
       { missedHeartbeats: Type.Number({ minimum: 1, default: 3 }) },
       { additionalProperties: false, default: {} },

@@ -6,6 +6,7 @@ import {
   decodeEnvelope,
   decodeInventory,
   decodeStatus,
+  type GatewayHeartbeatData,
   parseTopic,
 } from '../protocol/index.js';
 import type { RegistryRepo } from '../storage/types.js';
@@ -32,6 +33,7 @@ export class IngestRouter {
       registry: RegistryRepo;
       metrics: Metrics;
       bus: CentralBus;
+      telemetry?: { heartbeat(siteId: string, gatewayId: string, data: GatewayHeartbeatData): void };
     },
   ) {}
 
@@ -91,6 +93,7 @@ export class IngestRouter {
     }
     if (d.value.kind === 'gateway_heartbeat') {
       await this.deps.presence.heartbeat(who, d.value.data.intervalS, d.value.data.outboxDepth);
+      this.deps.telemetry?.heartbeat(who.siteId, who.gatewayId, d.value.data);
     }
   }
 

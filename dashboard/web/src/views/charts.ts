@@ -1,4 +1,4 @@
-import { type Alert, api } from '../api.js';
+import { api } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 
@@ -32,29 +32,22 @@ function bars(values: number[], labels: string[], width = 720, height = 180): SV
   return svg;
 }
 
-/** Alerts over time and time to acknowledge, from the alerts in scope. */
+/** Alerts over time and time to acknowledge, from the time-series store (InfluxDB or embedded). */
 export async function chartsView(root: HTMLElement): Promise<void> {
-  const { alerts } = await api<{ alerts: Alert[] }>('/api/alerts?limit=1000');
-  const now = Date.now();
-  const hours = Array.from({ length: 24 }, (_, i) => now - (23 - i) * 3600_000);
-  const perHour = hours.map(
-    (start) => alerts.filter((a) => a.openedAt >= start - 3600_000 && a.openedAt < start).length,
-  );
-  const acked = alerts
-    .filter((a) => a.ackedAt !== null)
-    .map((a) => ((a.ackedAt as number) - a.openedAt) / 60_000);
-  const buckets = [1, 2, 5, 10, 30, 60, Number.POSITIVE_INFINITY];
-  const ackCounts = buckets.map(
-    (b, i) => acked.filter((m) => m <= b && m > (i ? (buckets[i - 1] as number) : -1)).length,
-  );
+  const data = await api<{
+    perHour: Array<{ t: number; count: number }>;
+    ackTimes: Array<{ t: number; count: number; meanS: number | null; maxS: number | null }>;
+  }>('/api/charts/alerts?hours=24');
+  const label = (t: number) => `${new Date(t).getHours()}:00`;
+  const acked = data.ackTimes.filter((a) => a.count > 0);
   root.append(
     h(
       'div',
       { class: 'card' },
       h('h3', {}, t('alertsPerHour')),
       bars(
-        perHour,
-        hours.map((x) => `${new Date(x).getHours()}:00`),
+        data.perHour.map((p) => p.count),
+        data.perHour.map((p) => label(p.t)),
       ),
     ),
     h(
@@ -62,7 +55,10 @@ export async function chartsView(root: HTMLElement): Promise<void> {
       { class: 'card' },
       h('h3', {}, t('timeToAck')),
       acked.length
-        ? bars(ackCounts, ['≤1', '≤2', '≤5', '≤10', '≤30', '≤60', '>60'])
+        ? bars(
+            acked.map((a) => Math.round(((a.meanS ?? 0) / 60) * 10) / 10),
+            acked.map((a) => label(a.t)),
+          )
         : h('p', { class: 'muted' }, t('noData')),
     ),
   );
