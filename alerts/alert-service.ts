@@ -16,6 +16,7 @@ const INHIBITED_BY_GATEWAY_OFFLINE = new Set([
 ]);
 
 import { type EscalationConfig, Escalator } from './escalation.js';
+import { type AlertRule, configuredAction } from './rule-config.js';
 import { actionForEvent, actionForPresence, panelSource, type RuleAction } from './rules.js';
 import { DeviceSequencer } from './sequencer.js';
 
@@ -41,6 +42,8 @@ export class AlertService {
       clock: Clock;
       metrics: Metrics;
       escalation: EscalationConfig;
+      /** Configured rules, tried before the built-in ones. */
+      rules?: AlertRule[];
       /** >0 when several ingest instances may store one device's events out of order. */
       reorderWindowMs?: number;
     },
@@ -99,7 +102,7 @@ export class AlertService {
 
   private async onEvent(eventId: string, n: StoredEventNotice): Promise<void> {
     const env = n.envelope;
-    const action = actionForEvent(env);
+    const action = configuredAction(this.deps.rules ?? [], env) ?? actionForEvent(env);
     await this.apply(action, {
       siteId: env.siteId,
       source: env.kind === 'panel_alarm' ? panelSource(env.deviceId, env.data.zone) : env.deviceId,

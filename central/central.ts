@@ -76,6 +76,7 @@ export class Central {
       clock,
       metrics,
       escalation: config.alerts.escalation,
+      rules: config.alerts.rules,
       // behind a shared subscription one device's events may be stored out of order
       reorderWindowMs: config.mqtt.mode === 'external' ? config.alerts.reorderWindowS * 1000 : 0,
     });

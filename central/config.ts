@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_ESCALATION } from '../alerts/escalation.js';
+import { AlertRule } from '../alerts/rule-config.js';
 import { TimeSeriesConfig } from '../storage/timeseries/config.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -45,6 +46,8 @@ export const CentralConfig = Type.Object(
     ),
     alerts: Type.Object(
       {
+        /** Rules tried before the built-in ones (see alerts/rule-config.ts). */
+        rules: Type.Array(AlertRule, { default: [], maxItems: 500 }),
         /** External-broker mode: how long an event waits for its device's earlier sequence numbers. */
         reorderWindowS: Type.Number({ minimum: 0, maximum: 60, default: 3 }),
         escalation: Type.Object(

@@ -1,3 +1,4 @@
+import { ruleProblem } from '../alerts/rule-config.js';
 import { Central } from '../central/central.js';
 import { CentralConfig } from '../central/config.js';
 import { loadConfigFile, validateConfig } from '../lib/config.js';
@@ -24,6 +25,10 @@ export function centralConfigFrom(flags: CentralFlags): CentralConfig {
     merged.http.host = flags.host;
   }
   const config = validateConfig(CentralConfig, merged, flags.config ?? 'command line');
+  config.alerts.rules.forEach((r, i) => {
+    const problem = ruleProblem(r);
+    if (problem) throw new ConfigError(`${flags.config ?? 'command line'}: /alerts/rules/${i}: ${problem}`);
+  });
   if (config.mqtt.mode === 'external' && !config.mqtt.external) {
     throw new ConfigError(
       `${flags.config ?? 'command line'}: /mqtt/external: required when /mqtt/mode is 'external'`,

@@ -53,4 +53,16 @@ describe('configuration errors stop the process with the field and the problem',
     expect(b.code).toBe(2);
     expect(b.out).toContain('/alerts/escalation/ackTimeoutS');
   });
+
+  it('refuses an alert rule that both opens and resolves, naming the rule', async () => {
+    const c = join(dir.path, 'rules.yaml');
+    writeFileSync(
+      c,
+      'alerts:\n  rules:\n    - name: both\n      kind: emergency_call\n      open: {type: a, severity: info, title: t}\n      resolve: {type: a, note: n}\n',
+    );
+    const r = await run(['central', '--config', c]);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('/alerts/rules/0');
+    expect(r.out).toContain("rule 'both' must have exactly one of open, resolve or ignore");
+  });
 });
