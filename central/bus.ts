@@ -27,6 +27,7 @@ export interface CentralEvents {
   'gateway.presence': PresenceNotice;
   'alert.changed': AlertNotice;
   'command.reply': { siteId: string; command: string; reply: CommandReply };
+  'inventory.updated': { siteId: string };
 }
 
 export type CentralBus = EventBus<CentralEvents>;

@@ -20,6 +20,7 @@ import type { CentralStore } from '../storage/types.js';
 import { createCentralBus } from './bus.js';
 import { CommandService } from './commands.js';
 import type { CentralConfig } from './config.js';
+import { CoverageService } from './coverage.js';
 
 const log = logger('central');
 
@@ -46,6 +47,7 @@ export class Central {
   hub!: WsHub;
   commands!: CommandService;
   fireRoom!: FireRoomService;
+  coverage!: CoverageService;
   private ready = false;
   ports: { mqtt?: number; mqtts?: number; http?: number } = {};
 
@@ -141,6 +143,14 @@ export class Central {
       },
     });
     await this.fireRoom.start();
+    this.coverage = new CoverageService({
+      registry: store.registry,
+      presence: () => this.presence.all(),
+      alerts: this.alerts,
+      bus,
+      clock,
+    });
+    await this.coverage.start();
     await this.broker.start();
     this.http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
     await this.http.register(dashboardApp, {
@@ -149,6 +159,7 @@ export class Central {
       commands: this.commands,
       series: this.series,
       fireRoom: this.fireRoom,
+      coverage: this.coverage,
       sessions: new Sessions(store.users, store.registry),
       hub: this.hub,
       presence: this.presence,
@@ -173,6 +184,7 @@ export class Central {
     this.hub?.stop();
     this.commands?.stop();
     await this.http?.close();
+    await this.coverage?.stop();
     await this.fireRoom?.stop();
     await this.alerts?.stop();
     await this.presence?.stop();

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { centralDbPath } from '../central/central.js';
+import { coverageOf } from '../central/coverage.js';
+import { coverageCsv } from '../dashboard/routes/coverage.js';
 import { mosquittoAcl } from '../ingest/mosquitto.js';
 import { AttendanceSimulator, parseAttendanceScript } from '../simulators/attendance/attendance-sim.js';
 import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
@@ -96,6 +98,40 @@ program
     try {
       const gws = (await store.registry.gateways()).filter((g) => !g.disabled);
       process.stdout.write(mosquittoAcl(gws, f.centralUser));
+    } finally {
+      await store.close();
+    }
+  });
+
+program
+  .command('coverage')
+  .description('camera coverage of the required zones per institution (table or CSV)')
+  .option('--csv', 'CSV for inspections (UTF-8 with BOM)')
+  .option('--data-dir <dir>', 'central data directory', 'data/central')
+  .action(async (f: { csv?: boolean; dataDir: string }) => {
+    const store = openSqliteCentralStore(centralDbPath(f));
+    try {
+      const presence = await store.registry.presence();
+      const sites = await Promise.all(
+        (await store.registry.sites()).map(async (s) =>
+          coverageOf(
+            s,
+            await store.registry.inventory(s.id),
+            presence.some((p) => p.siteId === s.id && p.state === 'online'),
+            Date.now(),
+          ),
+        ),
+      );
+      if (f.csv) process.stdout.write(coverageCsv(sites));
+      else {
+        for (const s of sites) {
+          process.stdout.write(
+            `${s.siteId} ${s.siteName}: ${s.compliant ? 'compliant 合规' : 'GAPS 不合规'}\n`,
+          );
+          for (const z of s.zones)
+            process.stdout.write(`  ${z.ok ? '✔' : '✘'} ${z.zone.padEnd(15)} ${z.reason}\n`);
+        }
+      }
     } finally {
       await store.close();
     }

@@ -120,6 +120,7 @@ export class IngestRouter {
     }
     await this.deps.registry.putInventory(who.siteId, d.value, Date.now());
     this.rememberDevices(who.siteId, d.value);
+    this.deps.bus.emit('inventory.updated', { siteId: who.siteId });
   }
 
   private rememberDevices(siteId: string, body: unknown): void {

@@ -1,4 +1,5 @@
 export * from './build.js';
+export * from './camera-report.js';
 export * from './command.js';
 export * from './envelope.js';
 export * from './ids.js';

@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { CameraReport } from './camera-report.js';
 import { Command, CommandReply } from './command.js';
 import { EnvelopeHeader } from './envelope.js';
 import { Inventory } from './inventory.js';
@@ -108,3 +109,7 @@ export const decodeStatus = (p: Buffer | string) => decodeWith(p, statusValidato
 export const decodeCommand = (p: Buffer | string) => decodeWith(p, commandValidator, 'COMMAND_INVALID');
 export const decodeCommandReply = (p: Buffer | string) => decodeWith(p, replyValidator, 'COMMAND_INVALID');
 export const decodeInventory = (p: Buffer | string) => decodeWith(p, inventoryValidator, 'INVENTORY_INVALID');
+
+const cameraValidator = compile<CameraReport>(CameraReport);
+/** Whether an inventory device entry is a well-formed camera report. */
+export const isCameraReport = (v: unknown): v is CameraReport => cameraValidator(v);
