@@ -95,6 +95,45 @@ describe('web app in a real browser (Debian Chromium via playwright-core)', () =
         data: { action: 'pressed', room: '101' },
       }),
     );
+    // site-a reports its cameras: every required zone but the canteen
+    const kept = new Date(Date.now() - 35 * 24 * 3600_000).toISOString();
+    const cameras = ['entrance', 'reception_hall', 'duty_room', 'corridor'].map((zone) => ({
+      deviceId: `cam-${zone}`,
+      type: 'camera',
+      zone,
+      online: true,
+      recording: true,
+      oldestKeptAt: kept,
+      continuityPct: 99.5,
+      policyDays: 30,
+      forecastDays: 48,
+    }));
+    await gw.publishAsync(
+      siteTopic('site-a', 'status'),
+      JSON.stringify({
+        v: 1,
+        siteId: 'site-a',
+        gatewayId: 'gw-site-a',
+        state: 'online',
+        ts: new Date().toISOString(),
+      }),
+      { qos: 1 },
+    );
+    await gw.publishAsync(
+      siteTopic('site-a', 'inventory'),
+      JSON.stringify({
+        v: 1,
+        siteId: 'site-a',
+        gatewayId: 'gw-site-a',
+        ts: new Date().toISOString(),
+        devices: [
+          ...cameras,
+          { deviceId: 'btn-101', type: 'call_button' },
+          { deviceId: 'fire-panel-1', type: 'fire_panel' },
+        ],
+      }),
+      { qos: 1, retain: true },
+    );
     await env.central.alerts.idle();
     browser = await launchChromium();
   }, 120_000);
@@ -190,6 +229,20 @@ describe('web app in a real browser (Debian Chromium via playwright-core)', () =
     await page.goto(`${env.base}/#/alerts`);
     await page.waitForSelector('#alert-board tbody tr');
     await page.screenshot({ path: join(SHOTS, 'alert-board-phone.png') });
+    await page.close();
+  });
+
+  it('shows the coverage gap of a site without a canteen camera', async () => {
+    const page = await loginAs('admin');
+    await page.goto(`${env.base}/#/coverage`);
+    await page.waitForSelector('#coverage-matrix');
+    const row = page.locator('tr[data-site=site-a]');
+    expect(await row.locator('td[data-zone=canteen]').getAttribute('data-ok')).toBe('false');
+    expect(await row.locator('td[data-zone=entrance]').getAttribute('data-ok')).toBe('true');
+    await row.locator('td[data-zone=canteen] button').click();
+    await page.waitForSelector('#coverage-detail h3');
+    expect(await page.locator('#coverage-detail').textContent()).toContain('无摄像机');
+    await page.screenshot({ path: join(SHOTS, 'coverage.png') });
     await page.close();
   });
 });

@@ -89,6 +89,12 @@ const zh = {
   noData: '暂无数据',
   selectSite: '选择机构',
   suppressed: '已抑制',
+  coverage: '监控覆盖',
+  entrance: '出入口',
+  reception_hall: '接待大厅',
+  duty_room: '值班室',
+  corridor: '走廊',
+  canteen: '食堂',
 };
 type Key = keyof typeof zh;
 const en: Record<Key, string> = {
@@ -181,6 +187,12 @@ const en: Record<Key, string> = {
   noData: 'No data',
   selectSite: 'Select a site',
   suppressed: 'suppressed',
+  coverage: 'Camera coverage',
+  entrance: 'Entrance',
+  reception_hall: 'Reception hall',
+  duty_room: 'Duty room',
+  corridor: 'Corridor',
+  canteen: 'Canteen',
 };
 
 export type Lang = 'zh-CN' | 'en';

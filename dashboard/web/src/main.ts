@@ -5,14 +5,16 @@ import { LiveAlerts } from './live.js';
 import { alertsView } from './views/alerts.js';
 import { archiveView } from './views/archive.js';
 import { chartsView } from './views/charts.js';
+import { coverageView } from './views/coverage.js';
 import { fireRoomView } from './views/fire-room.js';
 import { sitesView } from './views/sites.js';
 
-const ROUTES = ['alerts', 'sites', 'fire-room', 'archive', 'charts'] as const;
+const ROUTES = ['alerts', 'sites', 'coverage', 'fire-room', 'archive', 'charts'] as const;
 type Route = (typeof ROUTES)[number];
 const LABEL: Record<Route, string> = {
   alerts: 'alerts',
   sites: 'sites',
+  coverage: 'coverage',
   'fire-room': 'fireRoom',
   archive: 'archive',
   charts: 'charts',
@@ -67,6 +69,9 @@ async function render(): Promise<void> {
         break;
       case 'sites':
         await sitesView(view);
+        break;
+      case 'coverage':
+        await coverageView(view);
         break;
       case 'fire-room':
         await fireRoomView(view);
