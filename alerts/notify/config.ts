@@ -157,7 +157,7 @@ export const NotifyConfig = Type.Object(
     channels: Type.Array(
       Type.Object(
         {
-          type: Type.Union(Object.keys(CHANNEL_SCHEMAS).map((t) => Type.Literal(t))),
+          type: Type.Unsafe<string>({ type: 'string', enum: Object.keys(CHANNEL_SCHEMAS) }),
           name: Name,
         },
         { additionalProperties: true },
@@ -201,9 +201,19 @@ export type NotifyConfig = Omit<Static<typeof NotifyConfig>, 'channels'> & { cha
  */
 export function parseNotifyConfig(value: unknown, source = 'notify'): NotifyConfig {
   const top = validateConfig(NotifyConfig, value, source);
-  const channels = top.channels.map(
-    (c, i) => validateConfig(CHANNEL_SCHEMAS[c.type]!, c, `${source}: /channels/${i}`) as ChannelConfig,
-  );
+  const channels = top.channels.map((c, i) => {
+    try {
+      return validateConfig(CHANNEL_SCHEMAS[c.type]!, c, source) as ChannelConfig;
+    } catch (err) {
+      // re-anchor the paths of the channel's own schema at /channels/i
+      const detail = (err as Error).message.slice(source.length + 2);
+      const anchored = detail
+        .split('; ')
+        .map((part) => (part.startsWith('/:') ? `/channels/${i}${part.slice(1)}` : `/channels/${i}${part}`))
+        .join('; ');
+      throw new ConfigError(`${source}: ${anchored}`, { source });
+    }
+  });
   const names = new Set<string>();
   for (const [i, c] of channels.entries()) {
     if (names.has(c.name))

@@ -59,6 +59,8 @@ export class NotificationDispatcher {
   private unsubscribe: (() => void) | null = null;
   private running = false;
   private readonly tasks = new Set<Promise<unknown>>();
+  /** Entries resumed after a restart, to carry their earlier attempts and creation time on. */
+  private readonly attemptsBefore = new Map<string, LogEntry>();
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -104,8 +106,8 @@ export class NotificationDispatcher {
     for (const e of pending.reverse()) {
       const lane = this.lanes.get(e.channel);
       if (!lane) continue;
-      lane.submit({ notification: e.notification, recipients: e.recipients });
       this.attemptsBefore.set(`${e.channel}\u0000${e.dedupKey}`, e);
+      lane.submit({ notification: e.notification, recipients: e.recipients });
     }
     if (pending.length > 0) log.info({ count: pending.length }, 'resending notifications left pending');
     if (this.deps.bus) {
@@ -208,9 +210,6 @@ export class NotificationDispatcher {
     );
     return queued;
   }
-
-  /** Entries resumed after a restart, to carry their earlier attempts and creation time on. */
-  private readonly attemptsBefore = new Map<string, LogEntry>();
 
   private async report(
     m: Message,

@@ -7,11 +7,14 @@ export interface HttpReply {
   json: unknown;
 }
 
-/** The URL without query and credentials, safe for messages and logs (tokens live in queries). */
+/**
+ * Only scheme, host and port of a URL: safe for messages and logs (robots
+ * carry tokens in the query, many webhooks in the path, some in user info).
+ */
 export function safeUrl(url: string): string {
   try {
     const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
+    return `${u.protocol}//${u.host}`;
   } catch {
     return '(invalid url)';
   }
@@ -30,11 +33,26 @@ export async function postJson(
   opts: { headers?: Record<string, string>; timeoutMs: number },
 ): Promise<HttpReply> {
   const where = safeUrl(url);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    ...opts.headers,
+  };
+  let target = url;
+  const u = URL.canParse(url) ? new URL(url) : null;
+  if (u && (u.username || u.password)) {
+    // fetch refuses credentials in URLs: send them as Basic authentication
+    const user = decodeURIComponent(u.username);
+    const pass = decodeURIComponent(u.password);
+    headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    u.username = '';
+    u.password = '';
+    target = u.toString();
+  }
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await fetch(target, {
       method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', ...opts.headers },
+      headers,
       body,
       signal: AbortSignal.timeout(opts.timeoutMs),
       redirect: 'error',

@@ -246,7 +246,9 @@ describe('NotificationDispatcher: dedup', () => {
     const c2 = new RecordingChannel('c', clock);
     const f2 = new RecordingChannel('flaky', clock);
     const d2 = new NotificationDispatcher({ config, channels: [c2, f2], log: run2.log, clock });
-    cleanup.push(() => run2.db.close());
+    cleanup.push(() => {
+      run2.db.close();
+    });
     await d2.start();
     expect(await d2.notify(notice())).toEqual([]);
     await d2.settled();
@@ -369,5 +371,65 @@ describe('NotificationDispatcher: routing', () => {
     expect(sms.keys()).toEqual(['alert-1:escalated:1']);
     expect(sms.sent[0]!.message.recipients).toEqual(['+8613900000001']);
     expect(sms.sent[0]!.message.notifications[0]!.levelName).toBe('institution_head');
+  });
+});
+
+describe('NotificationDispatcher: secrets', () => {
+  it('tokens, keys and signing secrets never reach the notification log', async () => {
+    const { DingTalkChannel } = await import('../../../alerts/notify/dingtalk.js');
+    const { WeComChannel } = await import('../../../alerts/notify/wecom.js');
+    const server = await fake(() => ({ status: 502, body: 'bad gateway' }));
+    const clock = new ManualClock(T0);
+    const config = configWith(['ding', 'wecom', 'hook'], {
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, jitter: 0 },
+    });
+    const channels = [
+      new DingTalkChannel({
+        name: 'ding',
+        baseUrl: server.url,
+        accessToken: 'TOKEN-dt-123',
+        secret: 'SEC-dt-456',
+        msgtype: 'markdown',
+        timeoutMs: 2000,
+        format: {},
+        clock,
+      }),
+      new WeComChannel({
+        name: 'wecom',
+        baseUrl: server.url,
+        key: 'KEY-wc-789',
+        msgtype: 'markdown',
+        timeoutMs: 2000,
+        format: {},
+      }),
+      new WebhookChannel({
+        name: 'hook',
+        url: `http://user:PASS-hook@127.0.0.1:${new URL(server.url).port}/hooks/PATH-TOKEN-000`,
+        secret: 'SIGNING-SECRET-0123',
+        timeoutMs: 2000,
+        format: {},
+        clock,
+      }),
+    ];
+    const log = new MemoryNotificationLog();
+    const d = await started(new NotificationDispatcher({ config, channels, log, clock }));
+    await d.notify(notice());
+    await d.settled();
+    const entries = await log.list();
+    expect(entries).toHaveLength(3);
+    const dump = JSON.stringify(entries);
+    expect(entries.every((e) => e.status === 'failed' && e.lastError?.includes('HTTP 502'))).toBe(true);
+    const hookReq = server.requests.find((r) => r.path.startsWith('/hooks/'))!;
+    expect(hookReq.headers.authorization).toBe(`Basic ${Buffer.from('user:PASS-hook').toString('base64')}`);
+    for (const secret of [
+      'TOKEN-dt-123',
+      'SEC-dt-456',
+      'KEY-wc-789',
+      'PASS-hook',
+      'PATH-TOKEN-000',
+      'SIGNING-SECRET-0123',
+    ]) {
+      expect(dump).not.toContain(secret);
+    }
   });
 });
