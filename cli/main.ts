@@ -6,6 +6,7 @@ import { coverageCsv } from '../dashboard/routes/coverage.js';
 import { mosquittoAcl } from '../ingest/mosquitto.js';
 import { AttendanceSimulator, parseAttendanceScript } from '../simulators/attendance/attendance-sim.js';
 import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
+import { openDatabase } from '../storage/sqlite/open.js';
 import { createCentral } from './central.js';
 import { runDemo } from './demo.js';
 import { createGateway } from './gateway.js';
@@ -39,7 +40,7 @@ program
   .action(async (flags: { config: string }) => {
     const gw = createGateway(flags.config);
     await runService('gateway', gw);
-    process.stdout.write(`gateway ready bus=${gw.localBus.port}\n`);
+    process.stdout.write(`gateway ready bus=${gw.localBus.port}${gw.ops ? ` ops=${gw.ops.port}` : ''}\n`);
   });
 
 const provision = program.command('provision').description('create credentials');
@@ -100,6 +101,21 @@ program
       process.stdout.write(mosquittoAcl(gws, f.centralUser));
     } finally {
       await store.close();
+    }
+  });
+
+program
+  .command('backup')
+  .description('consistent online copy of the central store (events, alerts, audit, archives) while it runs')
+  .requiredOption('--out <file>', 'backup file to write')
+  .option('--data-dir <dir>', 'central data directory', 'data/central')
+  .action(async (f: { out: string; dataDir: string }) => {
+    const db = openDatabase(centralDbPath(f));
+    try {
+      const r = await db.backup(f.out);
+      process.stdout.write(`backup ${f.out}: ${r.totalPages} pages\n`);
+    } finally {
+      db.close();
     }
   });
 

@@ -15,6 +15,7 @@ import { ButtonAdapter } from './adapters/buttons.js';
 import { CommandRouter } from './commands.js';
 import type { GatewayConfig } from './config.js';
 import { LocalBus } from './local-bus.js';
+import { OpsServer } from './ops-server.js';
 import { Outbox } from './outbox.js';
 import { Uplink } from './uplink.js';
 
@@ -35,6 +36,7 @@ export class Gateway {
   buttons!: ButtonAdapter;
   attendance!: AttendanceAdapter;
   commands!: CommandRouter;
+  ops: OpsServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
 
@@ -71,6 +73,10 @@ export class Gateway {
 
     await this.uplink.start();
     await this.localBus.start();
+    if (config.metrics) {
+      this.ops = new OpsServer({ ...config.metrics, metrics, ready: () => this.uplink.connected });
+      await this.ops.start();
+    }
     this.heartbeat = setInterval(() => this.sendHeartbeat(), config.heartbeatIntervalS * 1000);
     this.heartbeat.unref();
     const { depth } = this.outbox.stats();
@@ -128,6 +134,7 @@ export class Gateway {
 
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.ops?.stop();
     await this.localBus?.stop();
     await this.uplink?.stop();
     this.outbox?.flushNow();

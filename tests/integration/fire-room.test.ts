@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Proc, requireBuild, tempDir } from '../helpers/procs.js';
+import { cli, type Proc, requireBuild, tempDir } from '../helpers/procs.js';
 import { api, login, type Setup, setupSite, startCentral, startGateway } from '../helpers/site.js';
 import { supervisorSocket } from '../helpers/ws.js';
 
@@ -16,7 +17,10 @@ describe('fire-control room over real processes: attendance, understaffing, post
   beforeAll(async () => {
     requireBuild();
     s = await setupSite(dir.path, {
-      extra: { attendance: { devices: [{ deviceId: 'badge-1', source: 'badge', room: '消防控制室' }] } },
+      extra: {
+        attendance: { devices: [{ deviceId: 'badge-1', source: 'badge', room: '消防控制室' }] },
+        metrics: { host: '127.0.0.1', port: 0 },
+      },
     });
     const cfg = join(dir.path, 'central.yaml');
     writeFileSync(cfg, 'fireRoom:\n  postCheckDeadlineS: 2\n  checkEveryS: 0.2\n');
@@ -94,5 +98,22 @@ describe('fire-control room over real processes: attendance, understaffing, post
     });
     expect(room.body.attendance).toHaveLength(3);
     sup.close();
+  });
+
+  it('serves the gateway metrics, health and readiness, and backs up the central store while it runs', async () => {
+    const ops = Number(gateway.output().match(/ops=(\d+)/)![1]);
+    const metrics = await (await fetch(`http://127.0.0.1:${ops}/metrics`)).text();
+    expect(metrics).toContain('carewatch_gateway_outbox_depth');
+    expect(metrics).toMatch(/carewatch_gateway_uplink_connected 1/);
+    expect((await fetch(`http://127.0.0.1:${ops}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ops}/nope`)).status).toBe(404);
+
+    const out = join(dir.path, 'backup.db');
+    const b = cli(['backup', '--data-dir', s.centralDir, '--out', out]);
+    await b.waitFor(/backup .*pages/);
+    const copy = new Database(out, { readonly: true });
+    const n = (copy.prepare('SELECT count(*) AS n FROM attendance_log').get() as { n: number }).n;
+    copy.close();
+    expect(n).toBe(3);
   });
 });
