@@ -2,6 +2,12 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AlertService } from '../alerts/alert-service.js';
 import { FireRoomService } from '../alerts/fire-room/service.js';
+import {
+  createChannels,
+  NotificationDispatcher,
+  parseNotifyConfig,
+  SqliteNotificationLog,
+} from '../alerts/notify/index.js';
 import { dashboardApp } from '../dashboard/app.js';
 import { Sessions } from '../dashboard/auth.js';
 import { WsHub } from '../dashboard/ws-hub.js';
@@ -15,6 +21,7 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import { logger } from '../lib/logger.js';
 import { Metrics } from '../lib/metrics.js';
 import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
+import { type Db, openDatabase } from '../storage/sqlite/open.js';
 import { createTimeSeries, TelemetryRecorder, type TimeSeries } from '../storage/timeseries/index.js';
 import type { CentralStore } from '../storage/types.js';
 import { createCentralBus } from './bus.js';
@@ -48,6 +55,8 @@ export class Central {
   commands!: CommandService;
   fireRoom!: FireRoomService;
   coverage!: CoverageService;
+  notifier: NotificationDispatcher | undefined;
+  private notifyDb: Db | undefined;
   private ready = false;
   ports: { mqtt?: number; mqtts?: number; http?: number } = {};
 
@@ -151,6 +160,22 @@ export class Central {
       clock,
     });
     await this.coverage.start();
+    if (config.notify !== undefined) {
+      const notify = parseNotifyConfig(config.notify, 'notify');
+      this.notifyDb = openDatabase(join(config.dataDir, 'notifications.db'), { synchronous: 'FULL' });
+      const log = new SqliteNotificationLog(this.notifyDb);
+      log.migrate();
+      this.notifier = new NotificationDispatcher({
+        config: notify,
+        channels: createChannels(notify, { clock }),
+        log,
+        bus,
+        clock,
+        metrics,
+        escalation: config.alerts.escalation,
+      });
+      await this.notifier.start();
+    }
     await this.broker.start();
     this.http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
     await this.http.register(dashboardApp, {
@@ -184,6 +209,8 @@ export class Central {
     this.hub?.stop();
     this.commands?.stop();
     await this.http?.close();
+    await this.notifier?.stop();
+    this.notifyDb?.close();
     await this.coverage?.stop();
     await this.fireRoom?.stop();
     await this.alerts?.stop();

@@ -96,6 +96,8 @@ export const CentralConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     timeseries: TimeSeriesConfig,
+    /** Notification channels and routes (webhook, DingTalk, WeCom, e-mail, SMS); none when absent. */
+    notify: Type.Optional(Type.Unknown()),
     presence: Type.Object(
       { missedHeartbeats: Type.Number({ minimum: 1, default: 3 }) },
       { additionalProperties: false, default: {} },

@@ -1,3 +1,4 @@
+import { parseNotifyConfig } from '../alerts/notify/index.js';
 import { ruleProblem } from '../alerts/rule-config.js';
 import { Central } from '../central/central.js';
 import { CentralConfig } from '../central/config.js';
@@ -29,6 +30,8 @@ export function centralConfigFrom(flags: CentralFlags): CentralConfig {
     const problem = ruleProblem(r);
     if (problem) throw new ConfigError(`${flags.config ?? 'command line'}: /alerts/rules/${i}: ${problem}`);
   });
+  if (config.notify !== undefined)
+    parseNotifyConfig(config.notify, `${flags.config ?? 'command line'} /notify`);
   if (config.mqtt.mode === 'external' && !config.mqtt.external) {
     throw new ConfigError(
       `${flags.config ?? 'command line'}: /mqtt/external: required when /mqtt/mode is 'external'`,
