@@ -79,18 +79,34 @@ export class IngestRouter {
     await this.deps.pipeline.quarantine(who, topic, code, message, payload);
   }
 
-  private async onTelemetry(who: GatewayIdentity, topic: string, payload: Buffer): Promise<void> {
-    const d = decodeEnvelope(payload);
-    if (!d.ok) return this.reject(who, topic, d.code, d.message, payload);
+  /** Decodes a payload that must belong to the publisher's own site; quarantines it otherwise. */
+  private async decodeOwn<T extends { siteId: string }>(
+    who: GatewayIdentity,
+    topic: string,
+    payload: Buffer,
+    decode: (p: Buffer) => { ok: true; value: T } | { ok: false; code: string; message: string },
+  ): Promise<{ value: T } | null> {
+    const d = decode(payload);
+    if (!d.ok) {
+      await this.reject(who, topic, d.code, d.message, payload);
+      return null;
+    }
     if (d.value.siteId !== who.siteId) {
-      return this.reject(
+      await this.reject(
         who,
         topic,
         'SITE_MISMATCH',
         `/siteId: '${d.value.siteId}' is not ${who.siteId}`,
         payload,
       );
+      return null;
     }
+    return d;
+  }
+
+  private async onTelemetry(who: GatewayIdentity, topic: string, payload: Buffer): Promise<void> {
+    const d = await this.decodeOwn(who, topic, payload, decodeEnvelope);
+    if (!d) return;
     if (d.value.kind === 'gateway_heartbeat') {
       await this.deps.presence.heartbeat(who, d.value.data.intervalS, d.value.data.outboxDepth);
       this.deps.telemetry?.heartbeat(who.siteId, who.gatewayId, d.value.data);
@@ -107,17 +123,8 @@ export class IngestRouter {
   }
 
   private async onInventory(who: GatewayIdentity, topic: string, payload: Buffer): Promise<void> {
-    const d = decodeInventory(payload);
-    if (!d.ok) return this.reject(who, topic, d.code, d.message, payload);
-    if (d.value.siteId !== who.siteId) {
-      return this.reject(
-        who,
-        topic,
-        'SITE_MISMATCH',
-        `/siteId: '${d.value.siteId}' is not ${who.siteId}`,
-        payload,
-      );
-    }
+    const d = await this.decodeOwn(who, topic, payload, decodeInventory);
+    if (!d) return;
     await this.deps.registry.putInventory(who.siteId, d.value, Date.now());
     this.rememberDevices(who.siteId, d.value);
     this.deps.bus.emit('inventory.updated', { siteId: who.siteId });

@@ -3,6 +3,7 @@ import type { Metrics } from '../../lib/metrics.js';
 import type { InventoryDevice } from '../../protocol/index.js';
 import type { AttendanceDevice } from '../config.js';
 import type { Outbox } from '../outbox.js';
+import { Drops } from './drops.js';
 
 const log = logger('gateway:attendance');
 
@@ -14,7 +15,7 @@ const log = logger('gateway:attendance');
  */
 export class AttendanceAdapter {
   private readonly byTopic = new Map<string, AttendanceDevice>();
-  private readonly loggedOnce = new Set<string>();
+  private readonly drops: Drops;
 
   constructor(
     private readonly deps: {
@@ -24,6 +25,7 @@ export class AttendanceAdapter {
     },
   ) {
     for (const d of deps.devices) this.byTopic.set(d.topic ?? `attendance/${d.deviceId}`, d);
+    this.drops = new Drops(deps.metrics, log);
   }
 
   claims(topic: string): boolean {
@@ -76,13 +78,6 @@ export class AttendanceAdapter {
   }
 
   private drop(code: string, topic: string, message: string): void {
-    this.deps.metrics
-      .counter('carewatch_gateway_local_rejected_total', 'local bus messages dropped', ['code'])
-      .inc({ code });
-    const key = `${topic}:${code}`;
-    if (!this.loggedOnce.has(key) && this.loggedOnce.size < 10_000) {
-      this.loggedOnce.add(key);
-      log.warn({ topic, code }, message);
-    }
+    this.drops.drop(code, topic, message);
   }
 }

@@ -3,6 +3,7 @@ import type { Metrics } from '../../lib/metrics.js';
 import type { EmergencyCallAction, InventoryDevice } from '../../protocol/index.js';
 import type { ButtonDevice, GatewayConfig } from '../config.js';
 import type { Outbox } from '../outbox.js';
+import { Drops } from './drops.js';
 
 const log = logger('gateway:buttons');
 
@@ -20,7 +21,7 @@ export class ButtonAdapter {
   private readonly byTopic = new Map<string, ButtonDevice>();
   private readonly batteryLow = new Map<string, boolean>();
   private readonly available = new Map<string, boolean>();
-  private readonly loggedOnce = new Set<string>();
+  private readonly drops: Drops;
 
   constructor(
     private readonly deps: {
@@ -30,6 +31,7 @@ export class ButtonAdapter {
     },
   ) {
     for (const d of deps.config.devices) this.byTopic.set(d.topic ?? `zigbee2mqtt/${d.deviceId}`, d);
+    this.drops = new Drops(deps.metrics, log);
   }
 
   inventory(): InventoryDevice[] {
@@ -157,13 +159,6 @@ export class ButtonAdapter {
   }
 
   private drop(code: string, topic: string, message: string): void {
-    this.deps.metrics
-      .counter('carewatch_gateway_local_rejected_total', 'local bus messages dropped', ['code'])
-      .inc({ code });
-    const key = `${topic}:${code}`;
-    if (!this.loggedOnce.has(key) && this.loggedOnce.size < 10_000) {
-      this.loggedOnce.add(key);
-      log.warn({ topic, code }, message);
-    }
+    this.drops.drop(code, topic, message);
   }
 }
