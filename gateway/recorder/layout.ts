@@ -58,5 +58,6 @@ export async function fileSegment(
     target = join(dir, segmentFileName(cameraId, startMs, n));
   }
   if (target !== currentPath) await rename(currentPath, target);
-  return index.add({ cameraId, path: target, startMs, endMs: Math.max(endMs, startMs), bytes });
+  // Already indexed (e.g. by the sweeper's reconciliation between rename and insert): the existing row.
+  return index.add({ cameraId, path: target, startMs, endMs: Math.max(endMs, startMs), bytes }) ?? index.byPath(target);
 }

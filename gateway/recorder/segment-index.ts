@@ -98,6 +98,9 @@ function prepare(db: Db) {
     bytesSince: db.prepare(
       'SELECT coalesce(sum(bytes), 0) AS b, min(start_ms) AS s FROM recording_segments WHERE camera_id = ? AND start_ms >= ? AND start_ms < ?',
     ),
+    bytesBetween: db.prepare(
+      'SELECT coalesce(sum(bytes), 0) AS b FROM recording_segments WHERE camera_id = ? AND start_ms >= ? AND start_ms < ?',
+    ),
     totals: db.prepare(
       'SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM recording_segments WHERE camera_id = ?',
     ),
@@ -203,6 +206,11 @@ export class SegmentIndex {
     if (r.s === null || r.b === 0) return 0;
     const spanMs = Math.max(nowMs - Math.max(from, r.s), 60_000);
     return (r.b * DAY_MS) / spanMs;
+  }
+
+  /** Bytes of a camera's segments starting in [fromMs, toMs). */
+  bytesBetween(cameraId: string, fromMs: number, toMs: number): number {
+    return (this.s.bytesBetween.get(cameraId, fromMs, toMs) as { b: number }).b;
   }
 
   addGap(gap: Gap): void {
