@@ -11,6 +11,7 @@ import { centralStoreContract } from './central-store.contract.js';
 import { call, draft, incoming, KEY, T0 } from './contract/fixtures.js';
 
 const unavailable = postgresUnavailable();
+if (unavailable) console.warn(`PostgreSQL store tests skipped: ${unavailable}`);
 let server: TestPostgres | null = null;
 
 beforeAll(async () => {
