@@ -29,6 +29,7 @@ import { ensureWritableDir, fileSegment, incomingDir } from './layout.js';
 import { ffprobeProber, type Prober } from './probe.js';
 import { PID_FILE, recoverCamera } from './recovery.js';
 import type { SegmentIndex } from './segment-index.js';
+import { type ListEntry, parseListLine } from './segment-list.js';
 
 const log = logger('gateway:recorder');
 
@@ -105,6 +106,7 @@ export class CameraRecorder {
   private restarts = 0;
   private online: boolean | undefined;
   private stalled = false;
+  private stalledAt = 0;
   private substream = false;
   private lastEnd: number | undefined;
   private lastProgressAt = 0;
@@ -207,7 +209,10 @@ export class CameraRecorder {
       this.reported.delete('RECORDING_DIR_UNWRITABLE');
     } catch (err) {
       this.failures++;
-      this.emitError('RECORDING_DIR_UNWRITABLE', `camera ${cam.cameraId}: recording directory ${incoming} is not writable: ${errorMessage(err)}`);
+      this.emitError(
+        'RECORDING_DIR_UNWRITABLE',
+        `camera ${cam.cameraId}: recording directory ${incoming} is not writable: ${errorMessage(err)}`,
+      );
       return this.scheduleRestart(this.o.backoff?.maxMs ?? 30_000);
     }
     const probe = this.o.probe ?? ffprobeProber(ffprobePath());
@@ -266,12 +271,22 @@ export class CameraRecorder {
       this.reported.delete('FFMPEG_NOT_FOUND');
       this.reported.delete('FFMPEG_SPAWN_FAILED');
       await writeFile(join(incoming, PID_FILE), String(child.pid)).catch(() => undefined);
-      this.o.onEvent({ type: 'recording_started', cameraId: cam.cameraId, at: this.clock.now(), pid: child.pid });
+      this.o.onEvent({
+        type: 'recording_started',
+        cameraId: cam.cameraId,
+        at: this.clock.now(),
+        pid: child.pid,
+      });
       log.info({ cameraId: cam.cameraId, pid: child.pid }, 'recording started');
     }
   }
 
-  private async onRunEnd(run: Run, code: number | null, signal: string | null, spawnErr?: NodeJS.ErrnoException) {
+  private async onRunEnd(
+    run: Run,
+    code: number | null,
+    signal: string | null,
+    spawnErr?: NodeJS.ErrnoException,
+  ) {
     await this.readList(run);
     await unlink(run.listPath).catch(() => undefined);
     await unlink(join(incomingDir(this.o.rootDir, this.cameraId), PID_FILE)).catch(() => undefined);
@@ -288,7 +303,14 @@ export class CameraRecorder {
       return this.scheduleRestart(this.o.backoff?.maxMs ?? 30_000);
     }
     const at = this.clock.now();
-    this.o.onEvent({ type: 'recording_exited', cameraId: this.cameraId, at, code, signal, stderr: run.stderr });
+    this.o.onEvent({
+      type: 'recording_exited',
+      cameraId: this.cameraId,
+      at,
+      code,
+      signal,
+      stderr: run.stderr,
+    });
     if (!this.active) return;
     this.restarts++;
     if (run.segments === 0) this.failures++;
@@ -297,7 +319,13 @@ export class CameraRecorder {
     if (run.segments === 0 && this.failures >= limit && this.online !== false) {
       this.online = false;
       const reason = run.stderr.trim().split('\n').pop() || `ffmpeg exited (${code ?? signal})`;
-      this.o.onEvent({ type: 'camera_offline', cameraId: this.cameraId, since: this.lastEnd ?? at, at, reason });
+      this.o.onEvent({
+        type: 'camera_offline',
+        cameraId: this.cameraId,
+        since: this.lastEnd ?? at,
+        at,
+        reason,
+      });
     }
     log.warn({ cameraId: this.cameraId, code, signal, failures: this.failures }, 'ffmpeg exited; restarting');
     this.scheduleRestart(this.backoffMs());
@@ -340,6 +368,7 @@ export class CameraRecorder {
     const now = this.clock.now();
     if (!this.stalled && now - this.lastProgressAt > 2 * this.segmentMs) {
       this.stalled = true;
+      this.stalledAt = now;
       const since = this.lastEnd ?? this.lastProgressAt;
       log.warn({ cameraId: this.cameraId, since }, 'recording stalled');
       this.o.onEvent({ type: 'recording_stalled', cameraId: this.cameraId, since, at: now });
@@ -372,10 +401,20 @@ export class CameraRecorder {
     if (!entries.length) return;
     const now = this.clock.now();
     const lastRel = entries[entries.length - 1]!.endS * 1000;
-    if (run.anchor === undefined || Math.abs(run.anchor + lastRel - now) > Math.max(2000, this.segmentMs)) {
-      run.anchor = now - lastRel;
+    // A segment cannot end after its line was read; media time running late by more than a segment
+    // (or 2 s) re-anchors too.
+    const predicted = run.anchor === undefined ? undefined : run.anchor + lastRel;
+    let anchor = run.anchor;
+    if (
+      anchor === undefined ||
+      predicted === undefined ||
+      predicted > now ||
+      now - predicted > Math.max(2000, this.segmentMs)
+    ) {
+      anchor = now - lastRel;
+      run.anchor = anchor;
     }
-    for (const e of entries) await this.onClosed(run, e, run.anchor);
+    for (const e of entries) await this.onClosed(run, e, anchor);
   }
 
   private async onClosed(run: Run, e: ListEntry, anchor: number): Promise<void> {
@@ -390,7 +429,10 @@ export class CameraRecorder {
       this.onProgress(seg.startMs, seg.endMs);
       this.o.onEvent({ type: 'segment_indexed', cameraId: this.cameraId, segment: seg, recovered: false });
     } catch (err) {
-      this.emitError('SEGMENT_INDEX_FAILED', `camera ${this.cameraId}: cannot index ${path}: ${errorMessage(err)}`);
+      this.emitError(
+        'SEGMENT_INDEX_FAILED',
+        `camera ${this.cameraId}: cannot index ${path}: ${errorMessage(err)}`,
+      );
       this.reported.delete('SEGMENT_INDEX_FAILED');
     }
   }
@@ -403,10 +445,18 @@ export class CameraRecorder {
       const reason = this.stalled ? 'stall' : this.restarts > 0 ? 'ffmpeg_restart' : 'recorder_down';
       this.o.index.addGap({ cameraId: this.cameraId, fromMs: prevEnd, toMs: startMs, reason });
     }
-    if (this.stalled) {
+    // A segment closed late (e.g. finalized when ffmpeg gave up on a dead input) covers time
+    // before the stall was declared: it is not a resumption.
+    if (this.stalled && endMs >= this.stalledAt) {
       this.stalled = false;
       const since = prevEnd ?? this.lastProgressAt;
-      this.o.onEvent({ type: 'recording_resumed', cameraId: this.cameraId, since, at: now, gapMs: Math.max(0, startMs - since) });
+      this.o.onEvent({
+        type: 'recording_resumed',
+        cameraId: this.cameraId,
+        since,
+        at: now,
+        gapMs: Math.max(0, startMs - since),
+      });
     }
     if (this.online !== true) {
       this.online = true;
@@ -416,24 +466,4 @@ export class CameraRecorder {
     this.lastProgressAt = now;
     if (prevEnd === undefined || endMs > prevEnd) this.lastEnd = endMs;
   }
-}
-
-interface ListEntry {
-  name: string;
-  startS: number;
-  endS: number;
-}
-
-/** `name,start,end` (name possibly quoted by ffmpeg when it contains a comma). */
-export function parseListLine(line: string): ListEntry | undefined {
-  const m = /^(.*),(-?[\d.]+),(-?[\d.]+)\s*$/.exec(line);
-  if (!m) return undefined;
-  let name = m[1]!;
-  if (name.startsWith('"') && name.endsWith('"')) name = name.slice(1, -1).replace(/""/g, '"');
-  const startS = Number(m[2]);
-  const endS = Number(m[3]);
-  if (!name || name.includes('/') || !Number.isFinite(startS) || !Number.isFinite(endS) || endS < startS) {
-    return undefined;
-  }
-  return { name, startS, endS };
 }

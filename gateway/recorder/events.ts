@@ -18,7 +18,14 @@ export type RecorderErrorCode =
 export type RecorderEvent =
   | { type: 'segment_indexed'; cameraId: string; segment: Segment; recovered: boolean }
   | { type: 'recording_started'; cameraId: string; at: number; pid: number | undefined }
-  | { type: 'recording_exited'; cameraId: string; at: number; code: number | null; signal: string | null; stderr: string }
+  | {
+      type: 'recording_exited';
+      cameraId: string;
+      at: number;
+      code: number | null;
+      signal: string | null;
+      stderr: string;
+    }
   /** No closed segment for 2 × the segment length; `since` is the end of the last one. */
   | { type: 'recording_stalled'; cameraId: string; since: number; at: number }
   | { type: 'recording_resumed'; cameraId: string; since: number; at: number; gapMs: number }

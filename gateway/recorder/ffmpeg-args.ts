@@ -76,14 +76,17 @@ function withUrlTimeout(url: string, micros: number): string {
 
 /** The argv (without the program name) of one recording run. */
 export function buildRecordArgs(o: RecordArgsOptions): string[] {
-  if (!isValidId(o.cameraId)) fail(`invalid camera id ${JSON.stringify(o.cameraId)}`, { cameraId: o.cameraId });
+  if (!isValidId(o.cameraId))
+    fail(`invalid camera id ${JSON.stringify(o.cameraId)}`, { cameraId: o.cameraId });
   if (!o.inputUrl) fail(`camera ${o.cameraId}: empty input URL`, { cameraId: o.cameraId });
-  if (!/^[A-Za-z0-9_.-]+$/.test(o.runId)) fail(`invalid run id ${JSON.stringify(o.runId)}`, { runId: o.runId });
+  if (!/^[A-Za-z0-9_.-]+$/.test(o.runId))
+    fail(`invalid run id ${JSON.stringify(o.runId)}`, { runId: o.runId });
   if (!Number.isFinite(o.segmentSeconds) || o.segmentSeconds <= 0 || o.segmentSeconds > 3600) {
     fail(`camera ${o.cameraId}: segment length must be in (0, 3600] s`, { segmentSeconds: o.segmentSeconds });
   }
   const timeoutS = o.ioTimeoutS ?? 10;
-  if (!Number.isFinite(timeoutS) || timeoutS <= 0) fail('ioTimeoutS must be positive', { ioTimeoutS: timeoutS });
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0)
+    fail('ioTimeoutS must be positive', { ioTimeoutS: timeoutS });
   const micros = Math.round(timeoutS * 1_000_000);
   const proto = protocolOf(o.inputUrl);
 
@@ -99,7 +102,8 @@ export function buildRecordArgs(o: RecordArgsOptions): string[] {
     args.push('-rw_timeout', String(micros));
   }
   if (o.inputFormat) args.push('-f', o.inputFormat);
-  if (o.analyzeDurationMs !== undefined) args.push('-analyzeduration', String(Math.round(o.analyzeDurationMs * 1000)));
+  if (o.analyzeDurationMs !== undefined)
+    args.push('-analyzeduration', String(Math.round(o.analyzeDurationMs * 1000)));
   args.push('-i', input);
 
   args.push('-map', '0:v:0');

@@ -19,7 +19,8 @@ import type { Segment, SegmentIndex } from './segment-index.js';
 export const cameraDir = (root: string, cameraId: string): string => join(root, cameraId);
 export const incomingDir = (root: string, cameraId: string): string => join(root, cameraId, 'incoming');
 export const unreadableDir = (root: string, cameraId: string): string => join(root, cameraId, 'unreadable');
-export const dayPath = (root: string, cameraId: string, ms: number): string => join(root, cameraId, dayDir(ms));
+export const dayPath = (root: string, cameraId: string, ms: number): string =>
+  join(root, cameraId, dayDir(ms));
 
 export const isDayDirName = (name: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(name);
 
@@ -59,5 +60,8 @@ export async function fileSegment(
   }
   if (target !== currentPath) await rename(currentPath, target);
   // Already indexed (e.g. by the sweeper's reconciliation between rename and insert): the existing row.
-  return index.add({ cameraId, path: target, startMs, endMs: Math.max(endMs, startMs), bytes }) ?? index.byPath(target);
+  return (
+    index.add({ cameraId, path: target, startMs, endMs: Math.max(endMs, startMs), bytes }) ??
+    index.byPath(target)
+  );
 }

@@ -6,7 +6,12 @@
 import type { Clock } from '../../lib/clock.js';
 import { ConfigError } from '../../lib/errors.js';
 import { isValidId } from '../../protocol/ids.js';
-import { type BackoffOptions, type CameraRecordingConfig, CameraRecorder, type CameraRecorderStatus } from './camera-recorder.js';
+import {
+  type BackoffOptions,
+  CameraRecorder,
+  type CameraRecorderStatus,
+  type CameraRecordingConfig,
+} from './camera-recorder.js';
 import type { RecorderEventHandler } from './events.js';
 import type { Prober } from './probe.js';
 import type { SegmentIndex } from './segment-index.js';
@@ -42,8 +47,10 @@ export class Recorder implements RecordingControl {
   /** Validates the camera list and starts every camera recorder. */
   async start(): Promise<void> {
     for (const cam of this.o.cameras) {
-      if (!isValidId(cam.cameraId)) throw new ConfigError(`recorder: invalid camera id ${JSON.stringify(cam.cameraId)}`);
-      if (this.cams.has(cam.cameraId)) throw new ConfigError(`recorder: camera ${cam.cameraId} configured twice`);
+      if (!isValidId(cam.cameraId))
+        throw new ConfigError(`recorder: invalid camera id ${JSON.stringify(cam.cameraId)}`);
+      if (this.cams.has(cam.cameraId))
+        throw new ConfigError(`recorder: camera ${cam.cameraId} configured twice`);
       if (!cam.inputUrl) throw new ConfigError(`recorder: camera ${cam.cameraId} has no input URL`);
       const { cameras: _c, ...common } = this.o;
       this.cams.set(cam.cameraId, new CameraRecorder({ ...common, camera: cam }));

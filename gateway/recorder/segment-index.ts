@@ -86,7 +86,9 @@ function prepare(db: Db) {
     last: db.prepare(
       `SELECT ${COLS} FROM recording_segments WHERE camera_id = ? ORDER BY start_ms DESC LIMIT 1`,
     ),
-    oldest: db.prepare(`SELECT ${COLS} FROM recording_segments WHERE camera_id = ? ORDER BY start_ms LIMIT 1`),
+    oldest: db.prepare(
+      `SELECT ${COLS} FROM recording_segments WHERE camera_id = ? ORDER BY start_ms LIMIT 1`,
+    ),
     // start_ms < cutoff lets the (camera_id, start_ms) index bound the scan; end_ms < cutoff decides.
     expired: db.prepare(
       `SELECT ${COLS} FROM recording_segments WHERE camera_id = ? AND start_ms < ? AND end_ms < ? ORDER BY start_ms LIMIT ?`,
@@ -252,6 +254,13 @@ export class SegmentIndex {
       cursor = b;
     }
     if (cursor < toMs) hole(cursor, toMs);
-    return { fromMs, toMs, windowMs, coveredMs: covered, ratio: windowMs ? covered / windowMs : 1, gaps: holes };
+    return {
+      fromMs,
+      toMs,
+      windowMs,
+      coveredMs: covered,
+      ratio: windowMs ? covered / windowMs : 1,
+      gaps: holes,
+    };
   }
 }

@@ -61,7 +61,8 @@ export class Degrader {
     if (!this.control) return;
     if (input.freeBytes < input.reserveBytes && input.netInflow() > 0) {
       if (this.opts.mode === 'stop_all') {
-        for (const cam of this.order(input.cameras)) if (!this.stopped().has(cam)) await this.stop(cam, input);
+        for (const cam of this.order(input.cameras))
+          if (!this.stopped().has(cam)) await this.stop(cam, input);
         return;
       }
       if (this.opts.mode === 'reduce_to_substream' && (await this.reduceNext(input))) return;
@@ -100,7 +101,10 @@ export class Degrader {
 
   private record(cameraId: string, action: DegradeAction, input: DegradeInput): void {
     this.steps.push({ cameraId, action });
-    log.warn({ cameraId, action, freeBytes: input.freeBytes, reserveBytes: input.reserveBytes }, 'recording degraded');
+    log.warn(
+      { cameraId, action, freeBytes: input.freeBytes, reserveBytes: input.reserveBytes },
+      'recording degraded',
+    );
     this.emit({
       type: 'recording_degraded',
       cameraId,

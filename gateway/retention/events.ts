@@ -28,7 +28,14 @@ export type RetentionEvent =
   | { type: 'disk_reserve_reached'; freeBytes: number; reserveBytes: number; at: number }
   | { type: 'disk_probe_failed'; message: string; at: number }
   /** Reconciliation found more rows without files than the safety limit allows: nothing dropped. */
-  | { type: 'reconcile_refused'; missing: number; checked: number; maxRows: number; maxFraction: number; at: number }
+  | {
+      type: 'reconcile_refused';
+      missing: number;
+      checked: number;
+      maxRows: number;
+      maxFraction: number;
+      at: number;
+    }
   | { type: 'orphans_reconciled'; indexed: number; deleted: number; dropped: number; at: number }
   | { type: 'retention_error'; code: string; message: string; at: number };
 

@@ -67,7 +67,8 @@ export class RetentionPolicy {
     const site = checkRetentionDays(cfg.siteDays, 'retention.siteDays');
     const map = new Map<string, number>();
     for (const [cam, days] of Object.entries(cfg.cameras ?? {})) {
-      if (!isValidId(cam)) throw new ConfigError(`retention.cameras: invalid camera id ${JSON.stringify(cam)}`);
+      if (!isValidId(cam))
+        throw new ConfigError(`retention.cameras: invalid camera id ${JSON.stringify(cam)}`);
       map.set(cam, checkRetentionDays(days, `retention.cameras.${cam}`));
     }
     return new RetentionPolicy(site, map);

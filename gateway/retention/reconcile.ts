@@ -46,7 +46,15 @@ export interface ReconcileResult {
 const tick = () => new Promise((r) => setImmediate(r));
 
 export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
-  const r: ReconcileResult = { checked: 0, missing: 0, dropped: 0, refused: false, indexed: 0, deleted: 0, errors: 0 };
+  const r: ReconcileResult = {
+    checked: 0,
+    missing: 0,
+    dropped: 0,
+    refused: false,
+    indexed: 0,
+    deleted: 0,
+    errors: 0,
+  };
   const missing: Segment[] = [];
   let afterId = 0;
   for (;;) {
@@ -70,7 +78,8 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
   }
   r.missing = missing.length;
   r.refused =
-    !o.force && (missing.length > o.maxDropRows || missing.length > o.maxDropFraction * Math.max(1, r.checked));
+    !o.force &&
+    (missing.length > o.maxDropRows || missing.length > o.maxDropFraction * Math.max(1, r.checked));
   if (!r.refused) {
     for (const seg of missing) {
       o.index.removeWithGap(seg, 'file_missing');
@@ -91,7 +100,15 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
       const p = o.probe ? await o.probe(f.path) : undefined;
       const endMs = Math.round(parsed && p ? parsed.startMs + p.durationMs : f.mtimeMs);
       const startMs = Math.round(parsed?.startMs ?? (p ? endMs - p.durationMs : endMs));
-      if (o.index.add({ cameraId: f.cameraId, path: f.path, startMs, endMs: Math.max(endMs, startMs), bytes: f.bytes })) {
+      if (
+        o.index.add({
+          cameraId: f.cameraId,
+          path: f.path,
+          startMs,
+          endMs: Math.max(endMs, startMs),
+          bytes: f.bytes,
+        })
+      ) {
         r.indexed++;
       }
     } catch {

@@ -58,7 +58,14 @@ import type { RetentionEventHandler } from './events.js';
 import { type Forecast, forecast } from './forecast.js';
 import { DAY_MS, RETENTION_FLOOR_DAYS, type RetentionPolicy } from './policy.js';
 import { type ReconcileResult, reconcile } from './reconcile.js';
-import { type DiskProbe, type DiskSpace, nodeFs, statfsProbe, type SweeperFs, type SweepIndex } from './types.js';
+import {
+  type DiskProbe,
+  type DiskSpace,
+  nodeFs,
+  type SweeperFs,
+  type SweepIndex,
+  statfsProbe,
+} from './types.js';
 
 const log = logger('gateway:retention');
 const HOUR_MS = 3_600_000;
@@ -144,7 +151,12 @@ export class RetentionSweeper {
         await this.sweep();
       } catch (err) {
         log.error({ err }, 'retention pass failed');
-        this.o.onEvent({ type: 'retention_error', code: 'SWEEP_FAILED', message: errorMessage(err), at: this.now() });
+        this.o.onEvent({
+          type: 'retention_error',
+          code: 'SWEEP_FAILED',
+          message: errorMessage(err),
+          at: this.now(),
+        });
       }
     };
     await loop();
@@ -289,13 +301,23 @@ export class RetentionSweeper {
         at: now,
       });
     } else if (!f.atRisk && this.atRisk) {
-      this.o.onEvent({ type: 'retention_ok', forecastDays: f.forecastDays, policyDays: f.policyDays, at: now });
+      this.o.onEvent({
+        type: 'retention_ok',
+        forecastDays: f.forecastDays,
+        policyDays: f.policyDays,
+        at: now,
+      });
     }
     this.atRisk = f.atRisk;
 
     if (!this.o.control) {
       if (disk.freeBytes < reserve && !this.reserveReported) {
-        this.o.onEvent({ type: 'disk_reserve_reached', freeBytes: disk.freeBytes, reserveBytes: reserve, at: now });
+        this.o.onEvent({
+          type: 'disk_reserve_reached',
+          freeBytes: disk.freeBytes,
+          reserveBytes: reserve,
+          at: now,
+        });
       }
       this.reserveReported = disk.freeBytes < reserve;
       return f;
@@ -349,7 +371,13 @@ export class RetentionSweeper {
         });
       }
       if (r.indexed || r.deleted || r.dropped) {
-        this.o.onEvent({ type: 'orphans_reconciled', indexed: r.indexed, deleted: r.deleted, dropped: r.dropped, at: now });
+        this.o.onEvent({
+          type: 'orphans_reconciled',
+          indexed: r.indexed,
+          deleted: r.deleted,
+          dropped: r.dropped,
+          at: now,
+        });
       }
       return r;
     });

@@ -1,0 +1,107 @@
+/** Live test sources for the recorder tests: a second ffmpeg publishing MPEG-TS to 127.0.0.1. */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+export function ffmpegAvailable(): boolean {
+  return spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** A free loopback UDP port (bound and released). */
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((res, rej) => {
+    s.once('error', rej);
+    s.bind(0, '127.0.0.1', () => res());
+  });
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface Source {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Publishes a 320x240 15 fps H.264 test pattern (GOP 0.5 s) as MPEG-TS to udp://127.0.0.1:port in real time. */
+export function startUdpSource(port: number): Source {
+  const child = spawn(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=15',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-tune',
+      'zerolatency',
+      '-g',
+      '8',
+      '-f',
+      'mpegts',
+      `udp://127.0.0.1:${port}?pkt_size=1316`,
+    ],
+    { stdio: 'ignore' },
+  );
+  live.add(child);
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  return {
+    child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+      live.delete(child);
+    },
+  };
+}
+
+/** ffprobe duration (s) and packet count of the first video stream, or undefined when unreadable. */
+export function probe(path: string): { duration: number; packets: number } | undefined {
+  const r = spawnSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-count_packets',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'format=duration:stream=nb_read_packets',
+      '-of',
+      'json',
+      path,
+    ],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
+  if (r.status !== 0) return undefined;
+  const j = JSON.parse(r.stdout) as {
+    format?: { duration?: string };
+    streams?: Array<{ nb_read_packets?: string }>;
+  };
+  const duration = Number(j.format?.duration);
+  const packets = Number(j.streams?.[0]?.nb_read_packets);
+  return Number.isFinite(duration) && packets > 0 ? { duration, packets } : undefined;
+}
+
+export function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
