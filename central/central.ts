@@ -20,7 +20,7 @@ import { IngestRouter } from '../ingest/router.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { logger } from '../lib/logger.js';
 import { Metrics } from '../lib/metrics.js';
-import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
+import { openCentralStore } from '../storage/open-store.js';
 import { type Db, openDatabase } from '../storage/sqlite/open.js';
 import { createTimeSeries, TelemetryRecorder, type TimeSeries } from '../storage/timeseries/index.js';
 import type { CentralStore } from '../storage/types.js';
@@ -67,7 +67,7 @@ export class Central {
 
   async start(): Promise<void> {
     const { config, clock, metrics, bus } = this;
-    this.store = openSqliteCentralStore(centralDbPath(config));
+    this.store = await openCentralStore({ dataDir: config.dataDir, postgresUrl: config.storage.postgresUrl });
     const store = this.store;
     this.series = createTimeSeries(config.timeseries, { dataDir: config.dataDir, clock, metrics });
     await this.series.start();

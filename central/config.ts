@@ -95,6 +95,13 @@ export const CentralConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    storage: Type.Object(
+      {
+        /** PostgreSQL instead of the embedded SQLite file (several central instances); CAREWATCH_PG_URL also works. */
+        postgresUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     timeseries: TimeSeriesConfig,
     /** Notification channels and routes (webhook, DingTalk, WeCom, e-mail, SMS); none when absent. */
     notify: Type.Optional(Type.Unknown()),

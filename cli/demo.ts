@@ -2,8 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { centralDbPath } from '../central/central.js';
-import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
+import { openCentralStore } from '../storage/open-store.js';
 import { addRegion, addUser, provisionGateway } from './provision.js';
 
 const DEVICES = ['btn-101', 'btn-102', 'btn-203', 'btn-204'];
@@ -64,7 +63,7 @@ export async function runDemo(flags: {
     gatewayId: 'gw-demo',
   });
   // a fire-control room roster: two certified operators (one certificate about to expire)
-  const store = openSqliteCentralStore(centralDbPath({ dataDir: centralDir }));
+  const store = await openCentralStore({ dataDir: centralDir });
   try {
     const year = 365 * 24 * 3600_000;
     await store.fireRoom.putOperator({

@@ -5,7 +5,7 @@ import { coverageOf } from '../central/coverage.js';
 import { coverageCsv } from '../dashboard/routes/coverage.js';
 import { mosquittoAcl } from '../ingest/mosquitto.js';
 import { AttendanceSimulator, parseAttendanceScript } from '../simulators/attendance/attendance-sim.js';
-import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
+import { openCentralStore } from '../storage/open-store.js';
 import { openDatabase } from '../storage/sqlite/open.js';
 import { createCentral } from './central.js';
 import { runDemo } from './demo.js';
@@ -95,7 +95,7 @@ program
   .option('--central-user <name>', 'MQTT user of the central instances', 'carewatch-central')
   .option('--data-dir <dir>', 'central data directory', 'data/central')
   .action(async (f: { centralUser: string; dataDir: string }) => {
-    const store = openSqliteCentralStore(centralDbPath(f));
+    const store = await openCentralStore(f);
     try {
       const gws = (await store.registry.gateways()).filter((g) => !g.disabled);
       process.stdout.write(mosquittoAcl(gws, f.centralUser));
@@ -125,7 +125,7 @@ program
   .option('--csv', 'CSV for inspections (UTF-8 with BOM)')
   .option('--data-dir <dir>', 'central data directory', 'data/central')
   .action(async (f: { csv?: boolean; dataDir: string }) => {
-    const store = openSqliteCentralStore(centralDbPath(f));
+    const store = await openCentralStore(f);
     try {
       const presence = await store.registry.presence();
       const sites = await Promise.all(

@@ -1,8 +1,7 @@
-import { centralDbPath } from '../central/central.js';
 import { CarewatchError } from '../lib/errors.js';
 import { hashPassword, randomSecret } from '../lib/passwords.js';
 import { isValidId, mintId } from '../protocol/index.js';
-import { openSqliteCentralStore } from '../storage/sqlite/central-store.js';
+import { openCentralStore } from '../storage/open-store.js';
 import { REGION_LEVELS, type RegionLevel, ROLES, type Role } from '../storage/types.js';
 
 function checkId(what: string, v: string): void {
@@ -25,7 +24,7 @@ export async function provisionGateway(a: {
   const password = a.password ?? randomSecret(24);
   if (password.length < 12)
     throw new CarewatchError('ARG_INVALID', 'gateway password must be at least 12 characters');
-  const store = openSqliteCentralStore(centralDbPath(a));
+  const store = await openCentralStore(a);
   try {
     await store.registry.upsertSite({ id: a.siteId, name: a.siteName ?? a.siteId, region: a.region ?? null });
     await store.registry.putGateway({
@@ -71,7 +70,7 @@ export async function addUser(a: {
   }
   const password = a.password ?? randomSecret(12);
   if (password.length < 8) throw new CarewatchError('ARG_INVALID', 'password must be at least 8 characters');
-  const store = openSqliteCentralStore(centralDbPath(a));
+  const store = await openCentralStore(a);
   try {
     if (regionId && !(await store.registry.regions()).some((r) => r.id === regionId)) {
       throw new CarewatchError(
@@ -106,7 +105,7 @@ export async function addRegion(a: {
   if (!REGION_LEVELS.includes(a.level as RegionLevel)) {
     throw new CarewatchError('ARG_INVALID', `level '${a.level}' is not one of ${REGION_LEVELS.join(', ')}`);
   }
-  const store = openSqliteCentralStore(centralDbPath(a));
+  const store = await openCentralStore(a);
   try {
     const regions = await store.registry.regions();
     if (a.parent && !regions.some((r) => r.id === a.parent)) {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { mosquittoAcl } from '../../ingest/mosquitto.js';
 import { haveMosquitto, type Mosquitto, startMosquitto } from '../../lib/testkit/mosquitto.js';
+import { startTestPostgres, type TestPostgres } from '../../lib/testkit/postgres.js';
 import { cli, freePort, type Proc, requireBuild, tempDir, until } from '../helpers/procs.js';
 import { api, login, setupSite, startGateway } from '../helpers/site.js';
 
@@ -14,19 +15,26 @@ import { api, login, setupSite, startGateway } from '../helpers/site.js';
  * SIGKILL under continuous load and started again: every event stored once,
  * no alert doubled.
  */
-describe('external broker with two ingest instances', () => {
+describe('external broker with two ingest instances on PostgreSQL', () => {
   const dir = tempDir('cw-ext-');
+  let pg: TestPostgres | null = null;
   const procs: Proc[] = [];
   let broker: Mosquitto | undefined;
   afterAll(async () => {
     for (const p of procs) await p.kill('SIGKILL');
     await broker?.kill('SIGKILL');
+    delete process.env.CAREWATCH_PG_URL;
+    await pg?.stop();
     dir.cleanup();
   });
 
   it('keeps exactly-once delivery and alerts when an instance is killed under load', async () => {
     requireBuild();
     expect(haveMosquitto(), 'mosquitto is installed by .ci/run').toBe(true);
+    pg = await startTestPostgres();
+    expect(pg, 'PostgreSQL is installed by .ci/run').not.toBeNull();
+    // provisioning below and both central processes use this database
+    process.env.CAREWATCH_PG_URL = await pg!.createDatabase();
     const devices = ['btn-1', 'btn-2', 'btn-3'];
     const s = await setupSite(dir.path, { devices });
     const centralSecret = 'central-secret-for-the-test';
@@ -138,7 +146,7 @@ describe('external broker with two ingest instances', () => {
     }, 60_000);
     const counted = alerts.reduce((n, x) => n + x.count, 0);
     console.log(
-      `external broker, 2 instances, one SIGKILLed: events sent ${total}, stored ${events.length}, ` +
+      `external broker + PostgreSQL, 2 instances, one SIGKILLed: events sent ${total}, stored ${events.length}, ` +
         `duplicates ${events.length - new Set(events.map((e) => e.id)).size}; calls ${presses}, ` +
         `alerts ${alerts.length} carrying ${counted} calls (calls merged into an open alert while the dead instance's queue was late: ${presses - alerts.length})`,
     );
