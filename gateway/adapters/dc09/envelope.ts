@@ -37,7 +37,9 @@ export function unwrap(
   }
   const crc = text.slice(0, 4);
   const len = text.slice(4, 8);
-  if (!/^[0-9A-Fa-f]{4}$/.test(crc) || !/^[0-9A-Fa-f]{4}$/.test(len) || text[8] !== '"') {
+  // Uppercase only, as the standard writes them (pysiaalarm is as strict):
+  // a case flip in these fields is then a detected corruption, not a pass.
+  if (!/^[0-9A-F]{4}$/.test(crc) || !/^0[0-9A-F]{3}$/.test(len) || text[8] !== '"') {
     return {
       ok: false,
       code: 'DC09_MALFORMED',
@@ -54,8 +56,8 @@ export function unwrap(
     };
   }
   const calc = crcHex(body);
-  if (calc !== crc.toUpperCase()) {
+  if (calc !== crc) {
     return { ok: false, code: 'DC09_BAD_CRC', message: `CRC field ${crc} does not match computed ${calc}` };
   }
-  return { ok: true, body, crc: crc.toUpperCase(), length };
+  return { ok: true, body, crc, length };
 }

@@ -34,13 +34,14 @@ export class FrameSplitter {
       const cr = this.buf.indexOf('\r');
       const nextLf = this.buf.indexOf('\n', 1);
       if (nextLf >= 0 && (cr < 0 || nextLf < cr)) {
-        junk++;
+        if (this.buf.slice(0, nextLf).trim().length > 0) junk++;
         this.buf = this.buf.slice(nextLf);
         continue;
       }
       if (cr < 0) break;
       const frame = this.buf.slice(0, cr + 1);
       this.buf = this.buf.slice(cr + 1);
+      if (frame.trim().length === 0) continue; // a bare LF CR line ending
       if (frame.length > this.maxBytes) oversized++;
       else frames.push(frame);
     }
