@@ -202,10 +202,13 @@ export class RetentionSweeper {
     const batch = this.o.batchSize ?? 500;
     let count = 0;
     let bytes = 0;
+    const seen = new Set<number>(); // a row is handled once per pass, whatever the index returns
     for (;;) {
       const rows = this.o.index.expired(cameraId, cutoff, batch);
       let progressed = 0;
       for (const seg of rows) {
+        if (seen.has(seg.id)) continue;
+        seen.add(seg.id);
         if (seg.cameraId !== cameraId || !(seg.endMs < cutoff)) {
           log.error({ seg, cutoff }, 'index returned a segment that is not expired: left alone');
           result.failed++;
