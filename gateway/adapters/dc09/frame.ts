@@ -9,9 +9,9 @@ import { formatTimestamp, looksLikeTimestamp, parseTimestamp, TIMESTAMP_LENGTH }
  *
  *   <LF> CRC 0LLL "ID" seq [Rrcvr] Lpref [#acct] [ data ] [x-data]... [timestamp] <CR>
  *
- * - CRC: 4 hex chars, CRC-16/ARC of everything from the opening `"` to the
+ * - CRC: 4 uppercase hex chars, CRC-16/ARC of everything from the opening `"` to the
  *   last character before <CR> (see crc.ts).
- * - 0LLL: 4 hex chars, the length in bytes of that same span.
+ * - 0LLL: `0` + 3 uppercase hex chars, the length in bytes of that same span.
  * - ID: `SIA-DCS`, `ADM-CID` or `NULL`, prefixed with `*` when encrypted.
  * - seq: 4 decimal digits; the receiver echoes it, never judges it.
  * - Rrcvr (optional) and Lpref: `R`/`L` + 1..6 hex digits, echoed in replies.

@@ -49,7 +49,9 @@ const frameSpec = fc
     return { ...r, key, ts, data, xdata: r.kind === 'NULL' ? [] : r.xdata };
   });
 
-function build(s: fc.ValueOf<typeof frameSpec>): string {
+type Spec = typeof frameSpec extends fc.Arbitrary<infer T> ? T : never;
+
+function build(s: Spec): string {
   return buildFrame({
     id: s.kind,
     seq: s.seq,
@@ -63,7 +65,7 @@ function build(s: fc.ValueOf<typeof frameSpec>): string {
   });
 }
 
-function parse(s: fc.ValueOf<typeof frameSpec>, frame: string | Buffer) {
+function parse(s: Spec, frame: string | Buffer) {
   return parseFrame(frame, {
     now: s.ts ?? 1_700_000_000_000,
     lookup: (a) => (a === s.account ? (s.key ? { key: s.key } : {}) : undefined),

@@ -78,4 +78,30 @@ describe('Dc09Receiver supervision (manual clock, no sockets)', () => {
     expect(r.stats().counters.DC09_INTERNAL).toBeUndefined();
     await r.stop();
   });
+
+  it('forgets acknowledged messages after dedupTtlMs', async () => {
+    const clock = new ManualClock();
+    let calls = 0;
+    const r = new Dc09Receiver({
+      tcpPort: null,
+      udpPort: null,
+      accounts: [{ account: '1234' }],
+      sink: async () => {
+        calls++;
+      },
+      dedupTtlMs: 60_000,
+      clock,
+    });
+    await r.start();
+    const frame = buildFrame({ id: 'ADM-CID', seq: 1, account: '1234', data: '1110 01 001' });
+    await r.process(frame, meta);
+    clock.advance(59_000);
+    await r.process(frame, meta);
+    expect(calls).toBe(1);
+    clock.advance(2_000);
+    const reply = await r.process(frame, meta);
+    expect(parseReply(reply ?? '')).toMatchObject({ ok: true, reply: { type: 'ACK' } });
+    expect(calls).toBe(2);
+    await r.stop();
+  });
 });
