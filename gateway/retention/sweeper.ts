@@ -325,17 +325,21 @@ export class RetentionSweeper {
       this.reserveReported = disk.freeBytes < reserve;
       return f;
     }
+    // Cameras that can be degraded: the configured ones, else those that recorded in the last hour.
+    const recent = (cam: string) => (idx.bytesBetween(cam, now - HOUR_MS, now) * DAY_MS) / HOUR_MS;
+    const stopped = this.deg.stopped();
+    const degradable = this.o.cameras?.() ?? cameras.filter((c) => stopped.has(c) || recent(c) > 0);
     await this.deg.apply({
       now,
       freeBytes: disk.freeBytes,
       reserveBytes: reserve,
       resumeBytes: this.o.resumeBytes ?? 2 * reserve,
-      cameras,
+      cameras: degradable,
       netInflow: () => {
-        const stopped = this.deg.stopped();
+        const off = this.deg.stopped(); // changes with each step
         let inflow = 0;
         for (const cam of cameras) {
-          if (!stopped.has(cam)) inflow += (idx.bytesBetween(cam, now - HOUR_MS, now) * DAY_MS) / HOUR_MS;
+          if (!off.has(cam)) inflow += recent(cam);
           const cutoff = policy.cutoffFor(cam, now);
           inflow -= idx.bytesBetween(cam, cutoff, cutoff + DAY_MS);
         }
