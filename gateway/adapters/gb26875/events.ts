@@ -77,7 +77,12 @@ export interface NormalizeOptions {
   honourTestBit?: boolean;
 }
 
-const MOMENTARY: ReadonlySet<Gb26875EventKind> = new Set(['config_change', 'reset', 'operation', 'post_check_reply']);
+const MOMENTARY: ReadonlySet<Gb26875EventKind> = new Set([
+  'config_change',
+  'reset',
+  'operation',
+  'post_check_reply',
+]);
 
 export function isMomentary(kind: Gb26875EventKind): boolean {
   return MOMENTARY.has(kind);
@@ -131,7 +136,8 @@ function part(type: number, address: number): Gb26875PartRef {
 
 export function toEvents(app: AppData, opts: NormalizeOptions): Gb26875Event[] {
   const out: Gb26875Event[] = [];
-  const at = (t: Gb26875Time) => timeToEpoch(t, opts.tzOffsetMinutes ?? DEFAULT_TZ_OFFSET_MIN) ?? opts.fallbackAt;
+  const at = (t: Gb26875Time) =>
+    timeToEpoch(t, opts.tzOffsetMinutes ?? DEFAULT_TZ_OFFSET_MIN) ?? opts.fallbackAt;
   const base = (dataType: number, t: Gb26875Time) => ({ device: opts.device, at: at(t), dataType });
   const test = (flags: string[]) => (opts.honourTestBit && !flags.includes('normal') ? { test: true } : {});
   for (const o of app.objects) {

@@ -1,5 +1,5 @@
 import { CarewatchError } from '../../../lib/errors.js';
-import { type Gb26875Time, readTime, TIME_BYTES, writeTime } from './time.js';
+import { type Gb26875Time, readTime, writeTime } from './time.js';
 
 /**
  * GB/T 26875.3-2011 data packet (数据包), clause 6.6:
@@ -85,7 +85,9 @@ export function checksum(frameBytes: Buffer, dataLength: number, span: ChecksumS
 
 function writeAddress(addr: number, buf: Buffer, offset: number, field: string): void {
   if (!Number.isSafeInteger(addr) || addr < 0 || addr > 0xffff_ffff_ffff) {
-    throw new CarewatchError('GB26875_BAD_ADDRESS', `${field} address must be an integer 0..2^48-1`, { [field]: addr });
+    throw new CarewatchError('GB26875_BAD_ADDRESS', `${field} address must be an integer 0..2^48-1`, {
+      [field]: addr,
+    });
   }
   buf.writeUIntLE(addr, offset, 6);
 }
@@ -94,12 +96,18 @@ function writeAddress(addr: number, buf: Buffer, offset: number, field: string):
 export function encodeFrame(input: FrameInput, opts: FrameOptions = {}): Buffer {
   const data = input.data ?? Buffer.alloc(0);
   if (data.length > MAX_DATA_BYTES) {
-    throw new CarewatchError('GB26875_BAD_LENGTH', `application data is ${data.length} bytes, at most ${MAX_DATA_BYTES}`, {
-      length: data.length,
-    });
+    throw new CarewatchError(
+      'GB26875_BAD_LENGTH',
+      `application data is ${data.length} bytes, at most ${MAX_DATA_BYTES}`,
+      {
+        length: data.length,
+      },
+    );
   }
   if (!Number.isInteger(input.serial) || input.serial < 0 || input.serial > 0xffff) {
-    throw new CarewatchError('GB26875_BAD_SERIAL', 'serial number must be an integer 0..65535', { serial: input.serial });
+    throw new CarewatchError('GB26875_BAD_SERIAL', 'serial number must be an integer 0..65535', {
+      serial: input.serial,
+    });
   }
   const buf = Buffer.alloc(FRAME_OVERHEAD + data.length);
   const v = input.version ?? DEFAULT_VERSION;
@@ -158,16 +166,24 @@ export function decodeFrame(buf: Buffer, opts: FrameOptions = {}): Gb26875Frame 
   }
   const total = FRAME_OVERHEAD + header.dataLength;
   if (buf.length < total) {
-    throw new CarewatchError('GB26875_TRUNCATED', `frame is ${buf.length} bytes, its header announces ${total}`, {
-      header,
-      length: buf.length,
-    });
+    throw new CarewatchError(
+      'GB26875_TRUNCATED',
+      `frame is ${buf.length} bytes, its header announces ${total}`,
+      {
+        header,
+        length: buf.length,
+      },
+    );
   }
   if (buf.length > total) {
-    throw new CarewatchError('GB26875_BAD_LENGTH', `frame is ${buf.length} bytes, its header announces ${total}`, {
-      header,
-      length: buf.length,
-    });
+    throw new CarewatchError(
+      'GB26875_BAD_LENGTH',
+      `frame is ${buf.length} bytes, its header announces ${total}`,
+      {
+        header,
+        length: buf.length,
+      },
+    );
   }
   return finishFrame(buf, header, opts.checksumSpan ?? 'header+data');
 }
@@ -176,7 +192,9 @@ export function decodeFrame(buf: Buffer, opts: FrameOptions = {}): Gb26875Frame 
 function finishFrame(buf: Buffer, header: Gb26875Header, span: ChecksumSpan): Gb26875Frame {
   const n = header.dataLength;
   if (buf[28 + n] !== END || buf[29 + n] !== END) {
-    throw new CarewatchError('GB26875_BAD_TAIL', `frame does not end with "##" at offset ${28 + n}`, { header });
+    throw new CarewatchError('GB26875_BAD_TAIL', `frame does not end with "##" at offset ${28 + n}`, {
+      header,
+    });
   }
   const want = checksum(buf, n, span);
   const got = buf[27 + n] ?? 0;
@@ -257,7 +275,8 @@ export class Deframer {
         this.buf = this.buf.subarray(error.code === 'GB26875_BAD_TAIL' ? 1 : total);
       }
     }
-    if (this.buf.length > 0 && this.buf.byteOffset > 0 && this.buf.length < 64) this.buf = Buffer.from(this.buf);
+    if (this.buf.length > 0 && this.buf.byteOffset > 0 && this.buf.length < 64)
+      this.buf = Buffer.from(this.buf);
     return out;
   }
 
@@ -276,9 +295,13 @@ export class Deframer {
       {
         ok: false,
         ...(header ? { header } : {}),
-        error: new CarewatchError('GB26875_TRUNCATED', `stream stalled or ended inside a frame (${held} bytes held)`, {
-          held,
-        }),
+        error: new CarewatchError(
+          'GB26875_TRUNCATED',
+          `stream stalled or ended inside a frame (${held} bytes held)`,
+          {
+            held,
+          },
+        ),
       },
     ];
     const idx = rest.indexOf('@@');
@@ -302,5 +325,7 @@ export class Deframer {
 }
 
 function garbage(bytes: number): CarewatchError {
-  return new CarewatchError('GB26875_GARBAGE', `${bytes} bytes before the next "@@" start skipped`, { bytes });
+  return new CarewatchError('GB26875_GARBAGE', `${bytes} bytes before the next "@@" start skipped`, {
+    bytes,
+  });
 }

@@ -201,7 +201,12 @@ export const facilityVersionCodec: ObjectCodec<FacilityVersionObject> = {
 
 export const facilityTimeCodec: ObjectCodec<FacilityTimeObject> = {
   size: 8,
-  decode: (buf, o) => ({ type: 8, systemType: u8(buf, o), systemAddress: u8(buf, o + 1), time: readTime(buf, o + 2) }),
+  decode: (buf, o) => ({
+    type: 8,
+    systemType: u8(buf, o),
+    systemAddress: u8(buf, o + 1),
+    time: readTime(buf, o + 2),
+  }),
   encode(obj) {
     const b = Buffer.alloc(8);
     b[0] = obj.systemType;

@@ -142,9 +142,13 @@ export function isRawObject(o: Gb26875Object): o is RawObject {
  */
 export function decodeAppData(data: Buffer): AppData {
   if (data.length < 2) {
-    throw new CarewatchError('GB26875_BAD_PAYLOAD', `application data is ${data.length} bytes, at least 2 expected`, {
-      length: data.length,
-    });
+    throw new CarewatchError(
+      'GB26875_BAD_PAYLOAD',
+      `application data is ${data.length} bytes, at least 2 expected`,
+      {
+        length: data.length,
+      },
+    );
   }
   const type = data[0] ?? 0;
   const count = data[1] ?? 0;
@@ -173,7 +177,10 @@ export function encodeAppData(objects: readonly Gb26875Object[]): Buffer {
   const parts: Buffer[] = [Buffer.from([first.type & 0xff, objects.length])];
   for (const o of objects) {
     if (o.type !== first.type) {
-      throw new CarewatchError('GB26875_BAD_PAYLOAD', `objects of types ${first.type} and ${o.type} in one frame`);
+      throw new CarewatchError(
+        'GB26875_BAD_PAYLOAD',
+        `objects of types ${first.type} and ${o.type} in one frame`,
+      );
     }
     if (isRawObject(o)) {
       parts.push(o.raw);
