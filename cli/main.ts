@@ -5,6 +5,7 @@ import { coverageOf } from '../central/coverage.js';
 import { coverageCsv } from '../dashboard/routes/coverage.js';
 import { mosquittoAcl } from '../ingest/mosquitto.js';
 import { AttendanceSimulator, parseAttendanceScript } from '../simulators/attendance/attendance-sim.js';
+import { runDialler } from '../simulators/dc09/dialler.js';
 import { openCentralStore } from '../storage/open-store.js';
 import { openDatabase } from '../storage/sqlite/open.js';
 import { createCentral } from './central.js';
@@ -40,7 +41,10 @@ program
   .action(async (flags: { config: string }) => {
     const gw = createGateway(flags.config);
     await runService('gateway', gw);
-    process.stdout.write(`gateway ready bus=${gw.localBus.port}${gw.ops ? ` ops=${gw.ops.port}` : ''}\n`);
+    const dc09 = gw.panels ? ` dc09=${gw.panels.ports.tcp ?? '-'}/${gw.panels.ports.udp ?? '-'}` : '';
+    process.stdout.write(
+      `gateway ready bus=${gw.localBus.port}${gw.ops ? ` ops=${gw.ops.port}` : ''}${dc09}\n`,
+    );
   });
 
 const provision = program.command('provision').description('create credentials');
@@ -197,6 +201,19 @@ simulate
     } finally {
       await sim.stop();
     }
+  });
+
+simulate
+  .command('dc09')
+  .description('an alarm panel dialling SIA DC-09 (Contact ID or SIA, plain or AES)')
+  .allowUnknownOption(true)
+  .helpOption(false)
+  .argument(
+    '[args...]',
+    "--host --port --account --key --proto tcp|udp --format cid|sia --script 'fire:1;restore:1;heartbeat'",
+  )
+  .action(async (args: string[]) => {
+    process.exitCode = await runDialler(args);
   });
 
 program

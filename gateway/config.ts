@@ -28,6 +28,31 @@ export const AttendanceDevice = Type.Object(
 );
 export type AttendanceDevice = Static<typeof AttendanceDevice>;
 
+export const Dc09Account = Type.Object(
+  {
+    account: Type.String({ pattern: '^[0-9A-Fa-f]{3,16}$' }),
+    label: Type.Optional(Type.String({ maxLength: 128 })),
+    /** AES key in hex (128/192/256 bit): the panel must encrypt. */
+    key: Type.Optional(Type.String({ pattern: '^([0-9A-Fa-f]{32}|[0-9A-Fa-f]{48}|[0-9A-Fa-f]{64})$' })),
+    receiver: Type.Optional(Type.String({ maxLength: 6 })),
+    prefix: Type.Optional(Type.String({ maxLength: 6 })),
+    requireTimestamp: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const Dc09Config = Type.Object(
+  {
+    host: Type.String({ default: '0.0.0.0' }),
+    tcpPort: Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()], { default: 12345 }),
+    udpPort: Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()], { default: 12345 }),
+    supervisionTimeoutS: Type.Number({ minimum: 10, default: 600 }),
+    accounts: Type.Array(Dc09Account, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type Dc09Config = Static<typeof Dc09Config>;
+
 export const GatewayConfig = Type.Object(
   {
     siteId: Id,
@@ -69,6 +94,8 @@ export const GatewayConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Alarm panels dialling SIA DC-09. */
+    dc09: Type.Optional(Dc09Config),
     attendance: Type.Object(
       { devices: Type.Array(AttendanceDevice, { default: [] }) },
       { additionalProperties: false, default: {} },

@@ -12,6 +12,7 @@ import {
 import { type Db, openDatabase } from '../storage/sqlite/open.js';
 import { AttendanceAdapter } from './adapters/attendance.js';
 import { ButtonAdapter } from './adapters/buttons.js';
+import { PanelAdapter } from './adapters/panels.js';
 import { CommandRouter } from './commands.js';
 import type { GatewayConfig } from './config.js';
 import { LocalBus } from './local-bus.js';
@@ -35,6 +36,7 @@ export class Gateway {
   localBus!: LocalBus;
   buttons!: ButtonAdapter;
   attendance!: AttendanceAdapter;
+  panels: PanelAdapter | undefined;
   commands!: CommandRouter;
   ops: OpsServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -55,6 +57,7 @@ export class Gateway {
       outbox: this.outbox,
       metrics,
     });
+    if (config.dc09) this.panels = new PanelAdapter({ config: config.dc09, outbox: this.outbox, metrics });
     this.uplink = new Uplink({ config, password: this.password, outbox: this.outbox, metrics });
     this.commands = new CommandRouter({
       siteId: config.siteId,
@@ -73,6 +76,7 @@ export class Gateway {
 
     await this.uplink.start();
     await this.localBus.start();
+    await this.panels?.start();
     if (config.metrics) {
       this.ops = new OpsServer({ ...config.metrics, metrics, ready: () => this.uplink.connected });
       await this.ops.start();
@@ -87,7 +91,7 @@ export class Gateway {
   }
 
   devices(): InventoryDevice[] {
-    return [...this.buttons.inventory(), ...this.attendance.inventory()];
+    return [...this.buttons.inventory(), ...this.attendance.inventory(), ...(this.panels?.inventory() ?? [])];
   }
 
   private publishInventory(): void {
@@ -135,6 +139,7 @@ export class Gateway {
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.ops?.stop();
+    await this.panels?.stop();
     await this.localBus?.stop();
     await this.uplink?.stop();
     this.outbox?.flushNow();
