@@ -46,15 +46,18 @@ export class Recorder implements RecordingControl {
 
   /** Validates the camera list and starts every camera recorder. */
   async start(): Promise<void> {
+    if (this.cams.size) return;
+    const seen = new Set<string>();
     for (const cam of this.o.cameras) {
-      if (!isValidId(cam.cameraId))
+      if (!isValidId(cam.cameraId)) {
         throw new ConfigError(`recorder: invalid camera id ${JSON.stringify(cam.cameraId)}`);
-      if (this.cams.has(cam.cameraId))
-        throw new ConfigError(`recorder: camera ${cam.cameraId} configured twice`);
+      }
+      if (seen.has(cam.cameraId)) throw new ConfigError(`recorder: camera ${cam.cameraId} configured twice`);
       if (!cam.inputUrl) throw new ConfigError(`recorder: camera ${cam.cameraId} has no input URL`);
-      const { cameras: _c, ...common } = this.o;
-      this.cams.set(cam.cameraId, new CameraRecorder({ ...common, camera: cam }));
+      seen.add(cam.cameraId);
     }
+    const { cameras, ...common } = this.o;
+    for (const cam of cameras) this.cams.set(cam.cameraId, new CameraRecorder({ ...common, camera: cam }));
     await Promise.all([...this.cams.values()].map((c) => c.start()));
   }
 
