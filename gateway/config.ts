@@ -53,6 +53,34 @@ export const Dc09Config = Type.Object(
 );
 export type Dc09Config = Static<typeof Dc09Config>;
 
+export const CameraDevice = Type.Object(
+  {
+    deviceId: Id,
+    /** entrance, reception_hall, duty_room, corridor, canteen, or another named public area */
+    zone: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }),
+    label: Type.Optional(Type.String({ maxLength: 128 })),
+    /** The camera's main stream (RTSP from its ONVIF profile, or any live ffmpeg input). */
+    streamUrl: Type.String({ minLength: 1, maxLength: 1000 }),
+    substreamUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    transport: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
+  },
+  { additionalProperties: false },
+);
+
+export const CamerasConfig = Type.Object(
+  {
+    recordingsDir: Type.String({ minLength: 1 }),
+    /** Kept footage in days; the regulations' floor is 30 and a lower value is refused. */
+    retentionDays: Type.Integer({ default: 30 }),
+    segmentSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
+    /** Device id that site-wide storage events (retention forecast) are reported under. */
+    siteDeviceId: Type.String({ pattern: ID_PATTERN, default: 'recorder' }),
+    devices: Type.Array(CameraDevice, { minItems: 1, maxItems: 256 }),
+  },
+  { additionalProperties: false },
+);
+export type CamerasConfig = Static<typeof CamerasConfig>;
+
 export const GatewayConfig = Type.Object(
   {
     siteId: Id,
@@ -94,6 +122,7 @@ export const GatewayConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    cameras: Type.Optional(CamerasConfig),
     /** Alarm panels dialling SIA DC-09. */
     dc09: Type.Optional(Dc09Config),
     attendance: Type.Object(

@@ -12,6 +12,7 @@ import {
 import { type Db, openDatabase } from '../storage/sqlite/open.js';
 import { AttendanceAdapter } from './adapters/attendance.js';
 import { ButtonAdapter } from './adapters/buttons.js';
+import { CameraModule } from './adapters/cameras.js';
 import { PanelAdapter } from './adapters/panels.js';
 import { CommandRouter } from './commands.js';
 import type { GatewayConfig } from './config.js';
@@ -37,6 +38,8 @@ export class Gateway {
   buttons!: ButtonAdapter;
   attendance!: AttendanceAdapter;
   panels: PanelAdapter | undefined;
+  cameras: CameraModule | undefined;
+  private inventoryTimer: NodeJS.Timeout | undefined;
   commands!: CommandRouter;
   ops: OpsServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -58,6 +61,15 @@ export class Gateway {
       metrics,
     });
     if (config.dc09) this.panels = new PanelAdapter({ config: config.dc09, outbox: this.outbox, metrics });
+    if (config.cameras) {
+      this.cameras = new CameraModule({
+        config: config.cameras,
+        db: this.db,
+        outbox: this.outbox,
+        metrics,
+        changed: () => this.inventorySoon(),
+      });
+    }
     this.uplink = new Uplink({ config, password: this.password, outbox: this.outbox, metrics });
     this.commands = new CommandRouter({
       siteId: config.siteId,
@@ -77,6 +89,16 @@ export class Gateway {
     await this.uplink.start();
     await this.localBus.start();
     await this.panels?.start();
+    await this.cameras?.start();
+    if (this.cameras) {
+      const cams = this.cameras;
+      this.commands.register('retention_policy', async (args) => ({
+        retentionDays: cams.setRetentionDays(args.days),
+      }));
+      // footage ages: the camera report is refreshed even when nothing else changes
+      this.inventoryTimer = setInterval(() => this.publishInventory(), 5 * 60_000);
+      this.inventoryTimer.unref();
+    }
     if (config.metrics) {
       this.ops = new OpsServer({ ...config.metrics, metrics, ready: () => this.uplink.connected });
       await this.ops.start();
@@ -91,7 +113,25 @@ export class Gateway {
   }
 
   devices(): InventoryDevice[] {
-    return [...this.buttons.inventory(), ...this.attendance.inventory(), ...(this.panels?.inventory() ?? [])];
+    return [
+      ...this.buttons.inventory(),
+      ...this.attendance.inventory(),
+      ...(this.panels?.inventory() ?? []),
+      ...(this.cameras?.inventory() ?? []),
+      ...(this.config.cameras ? [{ deviceId: this.config.cameras.siteDeviceId, type: 'recorder' }] : []),
+    ];
+  }
+
+  private inventoryPending: NodeJS.Timeout | undefined;
+
+  /** Coalesces bursts of changes into one inventory a second later. */
+  private inventorySoon(): void {
+    if (this.inventoryPending) return;
+    this.inventoryPending = setTimeout(() => {
+      this.inventoryPending = undefined;
+      this.publishInventory();
+    }, 1000);
+    this.inventoryPending.unref();
   }
 
   private publishInventory(): void {
@@ -139,6 +179,8 @@ export class Gateway {
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.ops?.stop();
+    if (this.inventoryTimer) clearInterval(this.inventoryTimer);
+    await this.cameras?.stop();
     await this.panels?.stop();
     await this.localBus?.stop();
     await this.uplink?.stop();
