@@ -90,3 +90,11 @@ export interface AccidentEvents {
 }
 
 export type AccidentEmit = <K extends keyof AccidentEvents>(event: K, payload: AccidentEvents[K]) => void;
+
+/**
+ * An `emit` that forwards to an event bus whose events include AccidentEvents
+ * (e.g. the central bus once `CentralEvents extends AccidentEvents`).
+ */
+export function emitOnBus(bus: { emit(name: keyof AccidentEvents, payload: never): void }): AccidentEmit {
+  return (event, payload) => bus.emit(event, payload as never);
+}

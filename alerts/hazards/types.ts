@@ -127,3 +127,11 @@ export interface HazardEvents {
 }
 
 export type HazardEmit = <K extends keyof HazardEvents>(event: K, payload: HazardEvents[K]) => void;
+
+/**
+ * An `emit` that forwards to an event bus whose events include HazardEvents
+ * (e.g. the central bus once `CentralEvents extends HazardEvents`).
+ */
+export function emitOnBus(bus: { emit(name: keyof HazardEvents, payload: never): void }): HazardEmit {
+  return (event, payload) => bus.emit(event, payload as never);
+}

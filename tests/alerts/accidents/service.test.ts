@@ -4,9 +4,11 @@ import {
   type AccidentConfig,
   type AccidentEvents,
   AccidentService,
+  emitOnBus,
   SqliteAccidentRepo,
 } from '../../../alerts/accidents/index.js';
 import { ManualClock } from '../../../lib/clock.js';
+import { EventBus } from '../../../lib/event-bus.js';
 import { migrate, openDatabase } from '../../../storage/sqlite/open.js';
 import type { Alert } from '../../../storage/types.js';
 import { tempDir } from '../../helpers/procs.js';
@@ -186,6 +188,22 @@ describe('accidents: the 1-hour reporting duty', () => {
     expect(() => db.prepare('DELETE FROM accident_reports').run()).toThrow(/append-only/);
     expect(() => db.prepare("UPDATE accident_reports SET note = 'x'").run()).toThrow(/append-only/);
     await svc.stop();
+  });
+
+  it('forwards notices to an event bus with emitOnBus', async () => {
+    const bus = new EventBus<AccidentEvents>();
+    const seen: string[] = [];
+    bus.on('accident.classified', (n) => void seen.push(n.accident.title));
+    const db = openDatabase(':memory:');
+    cleanups.push(() => db.close());
+    migrate(db, ACCIDENT_MIGRATIONS, 'accident_migrations');
+    const svc = new AccidentService({
+      repo: new SqliteAccidentRepo(db),
+      clock: new ManualClock(),
+      emit: emitOnBus(bus),
+    });
+    await svc.classify({ siteId: 's1', title: '走失', actor: 'u' });
+    expect(seen).toEqual(['走失']);
   });
 
   it('validates input with coded errors and keeps one accident per alert', async () => {
