@@ -32,6 +32,8 @@ interface Conn {
   frameTimer?: { cancel(): void };
 }
 
+const MAX_DEDUP_ENTRIES = 100_000;
+
 /** Codes answered with a deny when the header could be read. */
 const DENY_CODES = new Set(['GB26875_BAD_CHECKSUM', 'GB26875_BAD_LENGTH', 'GB26875_BAD_TAIL']);
 
@@ -375,11 +377,12 @@ export class Gb26875Receiver {
     });
   }
 
+  /** Drops expired dedup entries (insertion order is expiry order) and caps the map. */
   private expireDone(): void {
     if (this.done.size < 1024) return;
     const now = this.clock.now();
     for (const [k, until] of this.done) {
-      if (until > now) break; // insertion order ~ expiry order
+      if (until > now && this.done.size <= MAX_DEDUP_ENTRIES) break;
       this.done.delete(k);
     }
   }

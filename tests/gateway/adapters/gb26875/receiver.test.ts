@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gb26875Event } from '../../../../gateway/adapters/gb26875/events.js';
-import { Command } from '../../../../gateway/adapters/gb26875/frame.js';
+import { Command, encodeFrame } from '../../../../gateway/adapters/gb26875/frame.js';
 import {
   type Gb26875Meta,
   Gb26875Receiver,
@@ -178,6 +178,23 @@ describe('Gb26875Receiver over TCP', () => {
     expect(c.GB26875_BAD_CHECKSUM).toBe(1);
     expect(c.denies_sent).toBe(1);
     expect(dev.received.filter((f) => f.command === Command.deny)).toHaveLength(1);
+  });
+
+  it('denies application data that does not match its type and count; confirms unknown types', async () => {
+    const { rx, dev, deliveries } = await setup();
+    const raw = (serial: number, data: number[]) =>
+      encodeFrame({
+        serial,
+        time: { second: 0, minute: 0, hour: 0, day: 1, month: 1, year: 2025 },
+        source: DEVICE,
+        destination: 0,
+        command: Command.sendData,
+        data: Buffer.from(data),
+      });
+    expect(await dev.sendFrame(raw(11, [2, 1, 1, 2, 3]), 11)).toMatchObject({ denied: true });
+    expect(await dev.sendFrame(raw(12, [26, 1, 2, 0x41, 0x42]), 12)).toMatchObject({ confirmed: true });
+    expect(deliveries).toHaveLength(0);
+    expect(rx.stats().counters).toMatchObject({ GB26875_BAD_PAYLOAD: 1, GB26875_UNKNOWN_TYPE: 1 });
   });
 
   it('uses the configured checksum span and denies a device that sums differently', async () => {
