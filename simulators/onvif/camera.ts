@@ -264,7 +264,12 @@ export class SimCamera extends EventEmitter<SimCameraEvents> {
   private async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) =>
-        reject(new CarewatchError('SIM_CAMERA_LISTEN', `camera ${this.name}: HTTP listen on ${this.port} failed: ${err.message}`));
+        reject(
+          new CarewatchError(
+            'SIM_CAMERA_LISTEN',
+            `camera ${this.name}: HTTP listen on ${this.port} failed: ${err.message}`,
+          ),
+        );
       this.server.once('error', onError);
       this.server.listen(this.port, this.host, () => {
         this.server.off('error', onError);
@@ -319,7 +324,11 @@ export class SimCamera extends EventEmitter<SimCameraEvents> {
     if (req.method === 'GET' && path === PATHS.snapshot) {
       this.getSnapshot().then(
         (jpeg) => {
-          res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': jpeg.length, 'Cache-Control': 'no-store' });
+          res.writeHead(200, {
+            'Content-Type': 'image/jpeg',
+            'Content-Length': jpeg.length,
+            'Cache-Control': 'no-store',
+          });
           res.end(jpeg);
         },
         (err) => {

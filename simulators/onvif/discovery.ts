@@ -87,7 +87,12 @@ export class DiscoveryResponder {
     const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (err) =>
-        reject(new CarewatchError('SIM_DISCOVERY_BIND', `WS-Discovery bind ${this.opts.host}:${this.opts.port}: ${err.message}`)),
+        reject(
+          new CarewatchError(
+            'SIM_DISCOVERY_BIND',
+            `WS-Discovery bind ${this.opts.host}:${this.opts.port}: ${err.message}`,
+          ),
+        ),
       );
       socket.bind(this.opts.port, this.opts.host, () => resolve());
     });
@@ -97,12 +102,18 @@ export class DiscoveryResponder {
       try {
         socket.addMembership(WSD_MULTICAST);
       } catch (err) {
-        this.log.warn({ err: errorMessage(err) }, 'cannot join the WS-Discovery multicast group; unicast only');
+        this.log.warn(
+          { err: errorMessage(err) },
+          'cannot join the WS-Discovery multicast group; unicast only',
+        );
       }
     }
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     this.socket = socket;
-    this.log.info({ host: this.opts.host, port: this.port, multicast: this.opts.multicast }, 'WS-Discovery responder up');
+    this.log.info(
+      { host: this.opts.host, port: this.port, multicast: this.opts.multicast },
+      'WS-Discovery responder up',
+    );
   }
 
   async stop(): Promise<void> {
@@ -121,9 +132,15 @@ export class DiscoveryResponder {
     const scopes = (textOf(xml, 'Scopes') ?? '').split(/\s+/).filter(Boolean);
     const matchBy = attrOf(xml, 'Scopes', 'MatchBy') ?? RFC3986;
     const matches = [...this.devices.values()].filter(
-      (d) => (d.active?.() ?? true) && typesMatch(types, d.types ?? DEFAULT_TYPES) && scopesMatch(scopes, d.scopes, matchBy),
+      (d) =>
+        (d.active?.() ?? true) &&
+        typesMatch(types, d.types ?? DEFAULT_TYPES) &&
+        scopesMatch(scopes, d.scopes, matchBy),
     );
-    this.log.debug({ from: `${rinfo.address}:${rinfo.port}`, types, scopes, matches: matches.length }, 'probe');
+    this.log.debug(
+      { from: `${rinfo.address}:${rinfo.port}`, types, scopes, matches: matches.length },
+      'probe',
+    );
     if (matches.length === 0) return;
     this.probesAnswered++;
     const delay = this.opts.maxDelayMs > 0 ? Math.random() * this.opts.maxDelayMs : 0;

@@ -65,7 +65,12 @@ export class PullPointManager {
     this.expire();
     if (this.subs.size >= this.opts.maxSubscriptions) return undefined;
     const now = Date.now();
-    const sub: Subscription = { id: randomUUID(), terminationAt: now + terminationMs, queue: [], wake: undefined };
+    const sub: Subscription = {
+      id: randomUUID(),
+      terminationAt: now + terminationMs,
+      queue: [],
+      wake: undefined,
+    };
     if (this.opts.initialState) {
       for (const kind of Object.keys(TOPICS) as SimEventKind[]) {
         sub.queue.push({ kind, at: new Date(now), operation: 'Initialized', state: this.state[kind] });

@@ -193,7 +193,10 @@ export async function grabJpeg(
   clearTimeout(timer);
   const jpeg = Buffer.concat(chunks);
   if (code !== 0 || jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) {
-    throw new CarewatchError('SIM_SNAPSHOT_FAILED', `ffmpeg snapshot failed (exit ${code}): ${stderr.trim()}`);
+    throw new CarewatchError(
+      'SIM_SNAPSHOT_FAILED',
+      `ffmpeg snapshot failed (exit ${code}): ${stderr.trim()}`,
+    );
   }
   return jpeg;
 }

@@ -11,7 +11,15 @@ import { SimCamera } from './camera.js';
 import { DiscoveryResponder } from './discovery.js';
 
 /** The public areas the regulations require cameras in, in the order a fleet uses them. */
-export const DEFAULT_ZONES = ['entrance', 'reception_hall', 'duty_room', 'corridor', 'canteen', 'stairwell', 'courtyard'];
+export const DEFAULT_ZONES = [
+  'entrance',
+  'reception_hall',
+  'duty_room',
+  'corridor',
+  'canteen',
+  'stairwell',
+  'courtyard',
+];
 
 export interface FleetCameraSpec {
   name?: string;
@@ -70,7 +78,11 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const discovery =
     options.discovery === false
       ? undefined
-      : new DiscoveryResponder({ host: options.discovery?.host ?? host, port: options.discovery?.port ?? 3702, multicast: options.discovery?.multicast });
+      : new DiscoveryResponder({
+          host: options.discovery?.host ?? host,
+          port: options.discovery?.port ?? 3702,
+          multicast: options.discovery?.multicast,
+        });
   const cameras: SimCamera[] = [];
   const stop = async () => {
     await Promise.allSettled(cameras.map((c) => c.stop()));
@@ -125,7 +137,10 @@ export interface RunCamerasIo {
  * [--discovery-port 3702 | --no-discovery] [--size 640x360] [--fps 15] [--bitrate 2000]
  * [--names a,b,c]`. Prints one line per camera; the caller stops the fleet.
  */
-export async function runCameras(argv: string[], io: RunCamerasIo = { out: (l) => process.stdout.write(`${l}\n`) }): Promise<Fleet> {
+export async function runCameras(
+  argv: string[],
+  io: RunCamerasIo = { out: (l) => process.stdout.write(`${l}\n`) },
+): Promise<Fleet> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -148,10 +163,15 @@ export async function runCameras(argv: string[], io: RunCamerasIo = { out: (l) =
   const int = (name: string, v: string | undefined, min: number, max: number): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${name} must be an integer in ${min}..${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new ConfigError(`--${name} must be an integer in ${min}..${max}`);
     return n;
   };
-  const list = (v: string | undefined) => v?.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (v: string | undefined) =>
+    v
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const names = list(values.names);
   const count = int('count', values.count, 1, 64) ?? names?.length ?? 1;
   let width: number | undefined;
@@ -168,7 +188,9 @@ export async function runCameras(argv: string[], io: RunCamerasIo = { out: (l) =
     host: values.host,
     rtspPort: int('rtsp-port', values['rtsp-port'], 0, 65535),
     httpBasePort: int('http-base-port', values['http-base-port'], 1, 65535),
-    discovery: values['no-discovery'] ? false : { port: int('discovery-port', values['discovery-port'], 0, 65535) },
+    discovery: values['no-discovery']
+      ? false
+      : { port: int('discovery-port', values['discovery-port'], 0, 65535) },
     username: values.user,
     password: values.password,
     width,
@@ -177,7 +199,9 @@ export async function runCameras(argv: string[], io: RunCamerasIo = { out: (l) =
     bitrateKbps: int('bitrate', values.bitrate, 100, 20_000),
   });
   for (const c of fleet.cameras) {
-    io.out(`${c.name}\tzone=${c.zone}\tdevice=${c.deviceUrl}\trtsp=${c.streamUrl}\tsnapshot=${c.snapshotUrl}`);
+    io.out(
+      `${c.name}\tzone=${c.zone}\tdevice=${c.deviceUrl}\trtsp=${c.streamUrl}\tsnapshot=${c.snapshotUrl}`,
+    );
   }
   if (fleet.discovery) io.out(`ws-discovery\tudp://${fleet.discovery.host}:${fleet.discovery.port}`);
   return fleet;

@@ -24,7 +24,13 @@ import {
 } from './soap.js';
 
 /** Operations a client may call without credentials (ONVIF core, PRE_AUTH class). */
-const PRE_AUTH = new Set(['GetSystemDateAndTime', 'GetWsdlUrl', 'GetServices', 'GetCapabilities', 'GetHostname']);
+const PRE_AUTH = new Set([
+  'GetSystemDateAndTime',
+  'GetWsdlUrl',
+  'GetServices',
+  'GetCapabilities',
+  'GetHostname',
+]);
 
 export interface SoapFaults {
   /** Answer these operations (or all, when `true`) with a broken, truncated XML body. */
@@ -74,7 +80,8 @@ export async function handleSoap(ctx: HandlerContext, path: string, xml: string)
 
 async function dispatch(ctx: HandlerContext, path: string, op: string, xml: string): Promise<SoapReply> {
   const cam = ctx.info();
-  if (path.startsWith(svc.PATHS.pullpoint)) return pullPoint(ctx, path.slice(svc.PATHS.pullpoint.length), op, xml);
+  if (path.startsWith(svc.PATHS.pullpoint))
+    return pullPoint(ctx, path.slice(svc.PATHS.pullpoint.length), op, xml);
   switch (op) {
     // Device service
     case 'GetSystemDateAndTime':
@@ -106,7 +113,11 @@ async function dispatch(ctx: HandlerContext, path: string, op: string, xml: stri
     case 'CreatePullPointSubscription': {
       const ms = clampTermination(parseDurationMs(textOf(xml, 'InitialTerminationTime')));
       const sub = ctx.events.create(ms);
-      if (!sub) return fromFault(op, fault('Receiver', ['ter:Action', 'ter:TooManySubscriptions'], 'Too many subscriptions'));
+      if (!sub)
+        return fromFault(
+          op,
+          fault('Receiver', ['ter:Action', 'ter:TooManySubscriptions'], 'Too many subscriptions'),
+        );
       const address = `${cam.httpBase}${svc.PATHS.pullpoint}${sub.id}`;
       return ok(op, createPullPointResponse(address, sub.currentTime, sub.terminationTime));
     }

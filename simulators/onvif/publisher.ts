@@ -92,7 +92,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       if (!this.wanted) return;
       // A run that lasted a while resets the back-off.
       if (Date.now() - this.startedAt > 10_000) this.delay = this.opts.restartDelayMs ?? 500;
-      this.opts.log.warn({ code, signal, stderr: this.stderrTail.slice(-500), retryMs: this.delay }, 'publisher exited');
+      this.opts.log.warn(
+        { code, signal, stderr: this.stderrTail.slice(-500), retryMs: this.delay },
+        'publisher exited',
+      );
       this.restarts++;
       this.restartTimer = setTimeout(() => {
         this.restartTimer = undefined;

@@ -50,7 +50,14 @@ export function scopesOf(cam: Pick<CameraInfo, 'name' | 'zone' | 'model'>): stri
 
 function dateTimeXml(tag: string, d: Date, utc: boolean): string {
   const [Y, M, D, h, m, s] = utc
-    ? [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
+    ? [
+        d.getUTCFullYear(),
+        d.getUTCMonth() + 1,
+        d.getUTCDate(),
+        d.getUTCHours(),
+        d.getUTCMinutes(),
+        d.getUTCSeconds(),
+      ]
     : [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
   return (
     `<tt:${tag}><tt:Time><tt:Hour>${h}</tt:Hour><tt:Minute>${m}</tt:Minute><tt:Second>${s}</tt:Second></tt:Time>` +
@@ -83,7 +90,9 @@ export function getDeviceInformation(cam: CameraInfo): string {
 
 export function getScopes(cam: CameraInfo): string {
   const items = scopesOf(cam)
-    .map((s) => `<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>${x(s)}</tt:ScopeItem></tds:Scopes>`)
+    .map(
+      (s) => `<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>${x(s)}</tt:ScopeItem></tds:Scopes>`,
+    )
     .join('');
   return `<tds:GetScopesResponse>${items}</tds:GetScopesResponse>`;
 }

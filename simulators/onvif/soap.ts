@@ -22,7 +22,10 @@ const NS_DECL = Object.entries(NS)
   .join(' ');
 
 export function xmlEscape(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', '"': 'quot', "'": 'apos' }[c]};`);
+  return s.replace(
+    /[<>&"']/g,
+    (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', '"': 'quot', "'": 'apos' }[c]};`,
+  );
 }
 
 function xmlUnescape(s: string): string {
@@ -50,7 +53,12 @@ export interface SoapFault {
 }
 
 /** A SOAP 1.2 fault; `subcodes` are ONVIF `ter:` codes, outermost first. */
-export function fault(code: 'Sender' | 'Receiver', subcodes: string[], reason: string, status?: number): SoapFault {
+export function fault(
+  code: 'Sender' | 'Receiver',
+  subcodes: string[],
+  reason: string,
+  status?: number,
+): SoapFault {
   let sub = '';
   for (const c of [...subcodes].reverse()) sub = `<s:Subcode><s:Value>${c}</s:Value>${sub}</s:Subcode>`;
   const body =
@@ -109,9 +117,15 @@ export function headerOf(xml: string): string {
 export function parseDurationMs(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const v = value.trim();
-  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(v);
+  const m =
+    /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(v);
   if (m && v !== 'P' && v !== 'PT') {
-    const [d, h, min, s] = [m[1], m[2], m[3], m[4]].map((x) => Number(x ?? 0)) as [number, number, number, number];
+    const [d, h, min, s] = [m[1], m[2], m[3], m[4]].map((x) => Number(x ?? 0)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     return Math.round(((d * 24 + h) * 60 + min) * 60_000 + s * 1000);
   }
   const t = Date.parse(v);

@@ -33,7 +33,8 @@ export interface ServerContext {
   sessionTimeoutSec: number;
 }
 
-const PUBLIC = 'OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
+const PUBLIC =
+  'OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
 
 export class RtspConnection {
   private readonly parser = new RtspStreamParser();
@@ -174,7 +175,10 @@ export class RtspConnection {
     const stream = this.reader?.stream ?? this.ctx.findStream(path);
     if (!stream?.recording) return this.unavailable(req, path);
     const streamUrl = req.uri.split(/[?#]/)[0]?.replace(/\/+$/, '') ?? '';
-    const base = streamUrl.slice(0, streamUrl.toLowerCase().lastIndexOf(stream.path.toLowerCase()) + stream.path.length);
+    const base = streamUrl.slice(
+      0,
+      streamUrl.toLowerCase().lastIndexOf(stream.path.toLowerCase()) + stream.path.length,
+    );
     const track = trackForUrl(stream.sdp, base, streamUrl, true);
     if (track < 0) return this.reply(req, 404);
     if (!transport) return this.reply(req, 461);

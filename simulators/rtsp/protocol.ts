@@ -18,7 +18,9 @@ export interface InterleavedFrame {
   payload: Buffer;
 }
 
-export type RtspMessage = { kind: 'request'; request: RtspRequest } | { kind: 'frame'; frame: InterleavedFrame };
+export type RtspMessage =
+  | { kind: 'request'; request: RtspRequest }
+  | { kind: 'frame'; frame: InterleavedFrame };
 
 /** Largest header block accepted before the connection is considered hostile. */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -63,7 +65,10 @@ export class RtspStreamParser {
       }
       const bodyStart = end + 4;
       if (buf.length - bodyStart < bodyLen) break;
-      out.push({ kind: 'request', request: { ...head, body: Buffer.from(buf.subarray(bodyStart, bodyStart + bodyLen)) } });
+      out.push({
+        kind: 'request',
+        request: { ...head, body: Buffer.from(buf.subarray(bodyStart, bodyStart + bodyLen)) },
+      });
       off = bodyStart + bodyLen;
     }
     // Copy the remainder so that the (possibly large) chunk it came from can be released.
@@ -177,7 +182,7 @@ function parseRange(v: string): [number, number] | undefined {
 export function urlPath(uri: string): string {
   if (uri === '*') return '*';
   const m = /^rtsps?:\/\/[^/]*(\/[^?#]*)?/i.exec(uri);
-  const p = m ? (m[1] ?? '/') : uri.split(/[?#]/)[0] ?? '/';
+  const p = m ? (m[1] ?? '/') : (uri.split(/[?#]/)[0] ?? '/');
   const trimmed = p.replace(/\/+$/, '');
   return trimmed === '' ? '/' : trimmed;
 }

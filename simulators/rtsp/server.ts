@@ -68,7 +68,8 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
 
   get port(): number {
     const addr = this.tcp.address();
-    if (!addr || typeof addr === 'string') throw new CarewatchError('RTSP_NOT_LISTENING', 'RTSP server is not listening');
+    if (!addr || typeof addr === 'string')
+      throw new CarewatchError('RTSP_NOT_LISTENING', 'RTSP server is not listening');
     return addr.port;
   }
 
@@ -81,7 +82,12 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
     if (this.listening) return;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
-        reject(new CarewatchError('RTSP_LISTEN_FAILED', `RTSP listen on ${this.opts.host}:${this.opts.port} failed: ${err.message}`));
+        reject(
+          new CarewatchError(
+            'RTSP_LISTEN_FAILED',
+            `RTSP listen on ${this.opts.host}:${this.opts.port} failed: ${err.message}`,
+          ),
+        );
       };
       this.tcp.once('error', onError);
       this.tcp.listen(this.opts.port, this.opts.host, () => {
@@ -164,7 +170,11 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
       log: this.log,
       streams: this.streams,
       sessionTimeoutSec: this.opts.sessionTimeoutSec,
-      isKnownPath: (p) => this.known.has(normalise(p)),
+      isKnownPath: (p) => {
+        const n = normalise(p).toLowerCase();
+        for (const k of this.known) if (n === k.toLowerCase() || n.startsWith(`${k.toLowerCase()}/`)) return true;
+        return false;
+      },
       findStream: (p) => {
         let best: Stream | undefined;
         for (const s of this.streams.values()) {
@@ -194,7 +204,10 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
       parseSdp(sdpText),
       ++this.sdpVersion,
       publisher,
-      { maxReaderBufferBytes: this.opts.maxReaderBufferBytes, slowReaderTimeoutMs: this.opts.slowReaderTimeoutMs },
+      {
+        maxReaderBufferBytes: this.opts.maxReaderBufferBytes,
+        slowReaderTimeoutMs: this.opts.slowReaderTimeoutMs,
+      },
       this.udp,
       (r: ReaderSession) => {
         this.log.warn({ path: p, session: r.id, dropped: r.dropped }, 'slow reader disconnected');

@@ -40,7 +40,10 @@ describe('ONVIF services with the onvif client', () => {
     expect(items).toContain('onvif://www.onvif.org/location/entrance');
     const profiles = await call<any[]>(client, 'getProfiles');
     expect(profiles).toHaveLength(1);
-    expect(profiles[0].videoEncoderConfiguration).toMatchObject({ encoding: 'H264', resolution: { width: 640, height: 360 } });
+    expect(profiles[0].videoEncoderConfiguration).toMatchObject({
+      encoding: 'H264',
+      resolution: { width: 640, height: 360 },
+    });
     expect(client.activeSource).toMatchObject({ encoding: 'H264', width: 640, height: 360, fps: 15 });
     const stream = await call<{ uri: string }>(client, 'getStreamUri', { protocol: 'RTSP' });
     expect(stream.uri).toBe(cam().streamUrl);
@@ -74,8 +77,15 @@ describe('ONVIF services with the onvif client', () => {
     const client = await connect();
     await call(client, 'createPullPointSubscription');
     const initial = await call<any>(client, 'pullMessages', { messageLimit: 10 });
-    const topics = (m: any) => [m.notificationMessage].flat().filter(Boolean).map((n: any) => n.topic._);
-    expect(topics(initial)).toEqual(['tns1:VideoSource/MotionAlarm', 'tns1:VideoSource/GlobalSceneChange/ImagingService']);
+    const topics = (m: any) =>
+      [m.notificationMessage]
+        .flat()
+        .filter(Boolean)
+        .map((n: any) => n.topic._);
+    expect(topics(initial)).toEqual([
+      'tns1:VideoSource/MotionAlarm',
+      'tns1:VideoSource/GlobalSceneChange/ImagingService',
+    ]);
 
     const pending = call<any>(client, 'pullMessages', { messageLimit: 10 });
     setTimeout(() => cam().triggerMotion(true), 100);
@@ -88,7 +98,10 @@ describe('ONVIF services with the onvif client', () => {
     cam().triggerTamper(true);
     cam().triggerMotion(false);
     const more = await call<any>(client, 'pullMessages', { messageLimit: 10 });
-    expect(topics(more)).toEqual(['tns1:VideoSource/GlobalSceneChange/ImagingService', 'tns1:VideoSource/MotionAlarm']);
+    expect(topics(more)).toEqual([
+      'tns1:VideoSource/GlobalSceneChange/ImagingService',
+      'tns1:VideoSource/MotionAlarm',
+    ]);
     expect(more.terminationTime.getTime()).toBeGreaterThan(Date.now());
     await call(client, 'renew', {});
     await call(client, 'unsubscribe');

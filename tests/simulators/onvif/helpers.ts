@@ -43,7 +43,11 @@ export interface ProbedStream {
   height?: number;
 }
 
-export async function ffprobe(input: string, extra: string[] = [], timeoutMs = 10_000): Promise<{ streams: ProbedStream[]; format?: { duration?: string } }> {
+export async function ffprobe(
+  input: string,
+  extra: string[] = [],
+  timeoutMs = 10_000,
+): Promise<{ streams: ProbedStream[]; format?: { duration?: string } }> {
   const { stdout } = await run(
     'ffprobe',
     ['-v', 'error', ...extra, '-show_streams', '-show_format', '-of', 'json', input],
@@ -56,7 +60,22 @@ export async function ffprobe(input: string, extra: string[] = [], timeoutMs = 1
 export async function record(url: string, file: string, seconds: number, transport = 'tcp'): Promise<void> {
   await run(
     'ffmpeg',
-    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', transport, '-i', url, '-t', String(seconds), '-c', 'copy', '-y', file],
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-rtsp_transport',
+      transport,
+      '-i',
+      url,
+      '-t',
+      String(seconds),
+      '-c',
+      'copy',
+      '-y',
+      file,
+    ],
     { timeout: (seconds + 10) * 1000, killSignal: 'SIGKILL' },
   );
 }
