@@ -1,3 +1,5 @@
+import type { AccidentEvents } from '../alerts/accidents/types.js';
+import type { HazardEvents } from '../alerts/hazards/types.js';
 import { EventBus } from '../lib/event-bus.js';
 import type { CommandReply, Envelope } from '../protocol/index.js';
 import type { Alert, AuditEntry } from '../storage/types.js';
@@ -22,7 +24,7 @@ export interface AlertNotice {
 }
 
 /** What the central's modules tell each other. */
-export interface CentralEvents {
+export interface CentralEvents extends AccidentEvents, HazardEvents {
   'event.stored': StoredEventNotice;
   'gateway.presence': PresenceNotice;
   'alert.changed': AlertNotice;

@@ -1,7 +1,19 @@
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  ACCIDENT_MIGRATIONS,
+  AccidentService,
+  emitOnBus as accidentEmit,
+  SqliteAccidentRepo,
+} from '../alerts/accidents/index.js';
 import { AlertService } from '../alerts/alert-service.js';
 import { FireRoomService } from '../alerts/fire-room/service.js';
+import {
+  HAZARD_MIGRATIONS,
+  HazardService,
+  emitOnBus as hazardEmit,
+  SqliteHazardRepo,
+} from '../alerts/hazards/index.js';
 import {
   createChannels,
   NotificationDispatcher,
@@ -21,7 +33,7 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import { logger } from '../lib/logger.js';
 import { Metrics } from '../lib/metrics.js';
 import { openCentralStore } from '../storage/open-store.js';
-import { type Db, openDatabase } from '../storage/sqlite/open.js';
+import { type Db, migrate, openDatabase } from '../storage/sqlite/open.js';
 import { createTimeSeries, TelemetryRecorder, type TimeSeries } from '../storage/timeseries/index.js';
 import type { CentralStore } from '../storage/types.js';
 import { createCentralBus } from './bus.js';
@@ -56,6 +68,9 @@ export class Central {
   fireRoom!: FireRoomService;
   coverage!: CoverageService;
   notifier: NotificationDispatcher | undefined;
+  accidents!: AccidentService;
+  hazards!: HazardService;
+  private safetyDb: Db | undefined;
   private notifyDb: Db | undefined;
   private ready = false;
   ports: { mqtt?: number; mqtts?: number; http?: number } = {};
@@ -160,6 +175,25 @@ export class Central {
       clock,
     });
     await this.coverage.start();
+    // accidents and the hazard ledger keep their tables in an SQLite file of the data directory
+    this.safetyDb = openDatabase(centralDbPath(config), { synchronous: 'FULL' });
+    migrate(this.safetyDb, ACCIDENT_MIGRATIONS, 'accident_migrations');
+    migrate(this.safetyDb, HAZARD_MIGRATIONS, 'hazard_migrations');
+    this.accidents = new AccidentService({
+      repo: new SqliteAccidentRepo(this.safetyDb),
+      clock,
+      alerts: store.alerts,
+      emit: accidentEmit(bus),
+    });
+    await this.accidents.start();
+    this.hazards = new HazardService({
+      repo: new SqliteHazardRepo(this.safetyDb),
+      clock,
+      alerts: store.alerts,
+      bus,
+      emit: hazardEmit(bus),
+    });
+    await this.hazards.start();
     if (config.notify !== undefined) {
       const notify = parseNotifyConfig(config.notify, 'notify');
       this.notifyDb = openDatabase(join(config.dataDir, 'notifications.db'), { synchronous: 'FULL' });
@@ -185,6 +219,8 @@ export class Central {
       series: this.series,
       fireRoom: this.fireRoom,
       coverage: this.coverage,
+      accidents: this.accidents,
+      hazards: this.hazards,
       sessions: new Sessions(store.users, store.registry),
       hub: this.hub,
       presence: this.presence,
@@ -209,6 +245,9 @@ export class Central {
     this.hub?.stop();
     this.commands?.stop();
     await this.http?.close();
+    await this.hazards?.stop();
+    await this.accidents?.stop();
+    this.safetyDb?.close();
     await this.notifier?.stop();
     this.notifyDb?.close();
     await this.coverage?.stop();

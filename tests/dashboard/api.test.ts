@@ -161,4 +161,34 @@ describe('HTTP API and WebSocket: sessions, CSRF, role scope', () => {
     const end = await fetch(`${env.base}/api/silences/${silence.id}`, { method: 'DELETE', headers: auth });
     expect(((await end.json()) as { ended: boolean }).ended).toBe(true);
   });
+
+  it('classifies an alert as a safety accident with a one-hour report deadline, and records the report', async () => {
+    const admin = await login('admin', env.adminPassword);
+    const auth = { authorization: `Bearer ${admin.token}` };
+    const alert = (await env.central.store.alerts.list({ siteIds: ['site-a'] }))[0]!;
+    const made = await post(
+      '/api/accidents',
+      { siteId: 'site-a', alertId: alert.id, title: '老人跌倒受伤 fall with injury' },
+      auth,
+    );
+    expect(made.status).toBe(200);
+    const { accident } = (await made.json()) as {
+      accident: { id: string; deadlineAt: number; classifiedAt: number };
+    };
+    expect(accident.deadlineAt - accident.classifiedAt).toBe(3600_000);
+    const rep = await post(
+      `/api/accidents/${accident.id}/reports`,
+      { to: '区民政局值班室', channel: 'phone' },
+      auth,
+    );
+    expect(rep.status).toBe(200);
+    const got = (await (
+      await fetch(`${env.base}/api/accidents/${accident.id}`, { headers: auth })
+    ).json()) as {
+      accident: { state: string };
+      reports: unknown[];
+    };
+    expect(got.accident.state).toBe('reported');
+    expect(got.reports).toHaveLength(1);
+  });
 });
