@@ -33,6 +33,9 @@ export interface ServerContext {
   sessionTimeoutSec: number;
 }
 
+/** Request handlers return `undefined` so that `return this.reply(...)` ends them. */
+type Done = undefined;
+
 const PUBLIC =
   'OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
 
@@ -85,16 +88,16 @@ export class RtspConnection {
     }
   }
 
-  private reply(req: RtspRequest, status: number, headers: Record<string, string> = {}, body?: string): void {
-    if (this.socket.destroyed) return;
-    this.socket.write(formatResponse(status, req.headers.cseq, headers, body));
+  private reply(req: RtspRequest, status: number, headers: Record<string, string> = {}, body?: string): Done {
+    if (!this.socket.destroyed) this.socket.write(formatResponse(status, req.headers.cseq, headers, body));
+    return undefined;
   }
 
   private sessionHeader(): Record<string, string> {
     return this.sessionId ? { Session: `${this.sessionId};timeout=${this.ctx.sessionTimeoutSec}` } : {};
   }
 
-  private handle(req: RtspRequest): void {
+  private handle(req: RtspRequest): Done {
     const given = req.headers.session?.split(';')[0]?.trim();
     if (given && req.method !== 'OPTIONS' && given !== this.sessionId) {
       this.reply(req, 454);
@@ -129,11 +132,11 @@ export class RtspConnection {
     }
   }
 
-  private unavailable(req: RtspRequest, path: string): void {
+  private unavailable(req: RtspRequest, path: string): Done {
     this.reply(req, this.ctx.isKnownPath(path) ? 503 : 404);
   }
 
-  private describe(req: RtspRequest): void {
+  private describe(req: RtspRequest): Done {
     const path = urlPath(req.uri);
     const stream = this.ctx.streams.get(path);
     if (!stream?.recording) return this.unavailable(req, path);
@@ -146,7 +149,7 @@ export class RtspConnection {
     );
   }
 
-  private announce(req: RtspRequest): void {
+  private announce(req: RtspRequest): Done {
     if (this.published || this.reader) return this.reply(req, 455);
     const type = (req.headers['content-type'] ?? '').toLowerCase();
     if (!type.startsWith('application/sdp')) return this.reply(req, 400);
@@ -168,7 +171,7 @@ export class RtspConnection {
     this.sessionId ??= randomBytes(8).toString('hex').toUpperCase();
   }
 
-  private setup(req: RtspRequest): void {
+  private setup(req: RtspRequest): Done {
     const transport = parseTransport(req.headers.transport);
     if (this.published) return this.setupPublisher(req, transport);
     const path = urlPath(req.uri);
@@ -216,12 +219,12 @@ export class RtspConnection {
     return `RTP/AVP;unicast;client_port=${rtpPort}-${rtcpPort};server_port=${server[0]}-${server[1]}`;
   }
 
-  private setupPublisher(req: RtspRequest, transport: TransportSpec | undefined): void {
+  private setupPublisher(req: RtspRequest, transport: TransportSpec | undefined): Done {
     const { stream, base } = this.published as { stream: Stream; base: string };
     const track = trackForUrl(stream.sdp, base, req.uri.split(/[?#]/)[0] ?? req.uri, false);
     if (track < 0) return this.reply(req, 404);
     // Publishers must push over the control connection (TCP interleaved).
-    if (!transport || transport.lower !== 'tcp') return this.reply(req, 461);
+    if (transport?.lower !== 'tcp') return this.reply(req, 461);
     const [rtp, rtcp] = transport.interleaved ?? [track * 2, track * 2 + 1];
     stream.channels.set(rtp, { track, rtcp: false });
     stream.channels.set(rtcp, { track, rtcp: true });
@@ -232,7 +235,7 @@ export class RtspConnection {
     });
   }
 
-  private record(req: RtspRequest): void {
+  private record(req: RtspRequest): Done {
     if (!this.published || this.published.stream.channels.size === 0) return this.reply(req, 455);
     const { stream } = this.published;
     this.reply(req, 200, this.sessionHeader());
@@ -242,7 +245,7 @@ export class RtspConnection {
     this.ctx.onRecord(stream);
   }
 
-  private play(req: RtspRequest): void {
+  private play(req: RtspRequest): Done {
     if (!this.reader || this.reader.session.tracks.size === 0) return this.reply(req, 455);
     if (!this.reader.stream.recording) return this.reply(req, 503);
     this.reply(req, 200, { ...this.sessionHeader(), Range: 'npt=0.000-' });

@@ -172,7 +172,8 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
       sessionTimeoutSec: this.opts.sessionTimeoutSec,
       isKnownPath: (p) => {
         const n = normalise(p).toLowerCase();
-        for (const k of this.known) if (n === k.toLowerCase() || n.startsWith(`${k.toLowerCase()}/`)) return true;
+        for (const k of this.known)
+          if (n === k.toLowerCase() || n.startsWith(`${k.toLowerCase()}/`)) return true;
         return false;
       },
       findStream: (p) => {

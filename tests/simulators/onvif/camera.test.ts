@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { liveFfmpegCount } from '../../../simulators/onvif/ffmpeg.js';
 import { type Fleet, startFleet } from '../../../simulators/onvif/fleet.js';
-import { call, connectCam, ffprobe } from './helpers.js';
+import { call, connectCam, ffprobe, type Xml } from './helpers.js';
 
 const PASSWORD = 'Care-w@tch 1';
 let fleet: Fleet;
@@ -38,7 +38,7 @@ describe('ONVIF services with the onvif client', () => {
     const items = scopes.map((s) => s.scopeItem);
     expect(items).toContain('onvif://www.onvif.org/name/Front%20Door');
     expect(items).toContain('onvif://www.onvif.org/location/entrance');
-    const profiles = await call<any[]>(client, 'getProfiles');
+    const profiles = await call<Xml[]>(client, 'getProfiles');
     expect(profiles).toHaveLength(1);
     expect(profiles[0].videoEncoderConfiguration).toMatchObject({
       encoding: 'H264',
@@ -76,18 +76,18 @@ describe('ONVIF services with the onvif client', () => {
   test('PullPoint events: motion and tampering, as the client parses them', async () => {
     const client = await connect();
     await call(client, 'createPullPointSubscription');
-    const initial = await call<any>(client, 'pullMessages', { messageLimit: 10 });
-    const topics = (m: any) =>
+    const initial = await call<Xml>(client, 'pullMessages', { messageLimit: 10 });
+    const topics = (m: Xml) =>
       [m.notificationMessage]
         .flat()
         .filter(Boolean)
-        .map((n: any) => n.topic._);
+        .map((n: Xml) => n.topic._);
     expect(topics(initial)).toEqual([
       'tns1:VideoSource/MotionAlarm',
       'tns1:VideoSource/GlobalSceneChange/ImagingService',
     ]);
 
-    const pending = call<any>(client, 'pullMessages', { messageLimit: 10 });
+    const pending = call<Xml>(client, 'pullMessages', { messageLimit: 10 });
     setTimeout(() => cam().triggerMotion(true), 100);
     const motion = await pending;
     expect(topics(motion)).toEqual(['tns1:VideoSource/MotionAlarm']);
@@ -97,7 +97,7 @@ describe('ONVIF services with the onvif client', () => {
 
     cam().triggerTamper(true);
     cam().triggerMotion(false);
-    const more = await call<any>(client, 'pullMessages', { messageLimit: 10 });
+    const more = await call<Xml>(client, 'pullMessages', { messageLimit: 10 });
     expect(topics(more)).toEqual([
       'tns1:VideoSource/GlobalSceneChange/ImagingService',
       'tns1:VideoSource/MotionAlarm',

@@ -13,12 +13,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tempDir } from '../../../lib/testkit/procs.js';
 import { liveFfmpegCount } from '../../../simulators/onvif/ffmpeg.js';
 import { type Fleet, runCameras } from '../../../simulators/onvif/fleet.js';
-import { call, connectCam, ffprobe, record } from './helpers.js';
+import { call, connectCam, ffprobe, record, type Xml } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 const { parseSOAPString, linerase } = require('onvif/lib/utils') as {
-  parseSOAPString: (xml: string, cb: (err: Error | null, data: any) => void, status: number) => void;
-  linerase: (x: unknown) => any;
+  parseSOAPString: (xml: string, cb: (err: Error | null, data: Xml) => void, status: number) => void;
+  linerase: (x: unknown) => Xml;
 };
 
 const ZONES = ['entrance', 'corridor', 'canteen'];
@@ -28,8 +28,24 @@ const tmp = tempDir('cw-simfleet-');
 
 beforeAll(async () => {
   fleet = await runCameras(
-    ['--count', '3', '--zones', ZONES.join(','), '--rtsp-port', '0', '--discovery-port', '0', '--host', '127.0.0.1',
-      '--user', 'admin', '--password', 's3cret', '--bitrate', '2000'],
+    [
+      '--count',
+      '3',
+      '--zones',
+      ZONES.join(','),
+      '--rtsp-port',
+      '0',
+      '--discovery-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--user',
+      'admin',
+      '--password',
+      's3cret',
+      '--bitrate',
+      '2000',
+    ],
     { out: (l) => printed.push(l) },
   );
 }, 30_000);
@@ -53,20 +69,33 @@ async function probe(port: number, types = 'dn:NetworkVideoTransmitter', waitMs 
   const id = `urn:uuid:${randomUUID()}`;
   const msg =
     '<Envelope xmlns="http://www.w3.org/2003/05/soap-envelope" xmlns:dn="http://www.onvif.org/ver10/network/wsdl">' +
-    '<Header><wsa:MessageID xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing">' + id + '</wsa:MessageID>' +
+    '<Header><wsa:MessageID xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing">' +
+    id +
+    '</wsa:MessageID>' +
     '<wsa:To xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing">urn:schemas-xmlsoap-org:ws:2005:04:discovery</wsa:To>' +
     '<wsa:Action xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing">http://schemas.xmlsoap.org/ws/2005/04/discovery/Probe</wsa:Action>' +
     '</Header><Body><Probe xmlns="http://schemas.xmlsoap.org/ws/2005/04/discovery">' +
-    (types ? `<Types>${types}</Types>` : '') + '<Scopes /></Probe></Body></Envelope>';
+    (types ? `<Types>${types}</Types>` : '') +
+    '<Scopes /></Probe></Body></Envelope>';
   const sock = dgram.createSocket('udp4');
   const out: Match[] = [];
   sock.on('message', (buf) => {
-    parseSOAPString(buf.toString(), (err, data) => {
-      if (err) return;
-      const m = linerase(data).probeMatches.probeMatch;
-      const header = /<a:RelatesTo>([^<]*)</.exec(buf.toString())?.[1] ?? '';
-      out.push({ relatesTo: header, address: m.endpointReference.address, xaddrs: m.XAddrs, scopes: String(m.scopes).split(' '), types: m.types });
-    }, 200);
+    parseSOAPString(
+      buf.toString(),
+      (err, data) => {
+        if (err) return;
+        const m = linerase(data).probeMatches.probeMatch;
+        const header = /<a:RelatesTo>([^<]*)</.exec(buf.toString())?.[1] ?? '';
+        out.push({
+          relatesTo: header,
+          address: m.endpointReference.address,
+          xaddrs: m.XAddrs,
+          scopes: String(m.scopes).split(' '),
+          types: m.types,
+        });
+      },
+      200,
+    );
   });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   sock.send(msg, port, '127.0.0.1');
@@ -106,7 +135,12 @@ describe('camera fleet', () => {
     // The discovered XAddr works with the real client.
     const m = matches[0]!;
     const url = new URL(m.xaddrs);
-    const client = await connectCam({ hostname: url.hostname, port: Number(url.port), username: 'admin', password: 's3cret' });
+    const client = await connectCam({
+      hostname: url.hostname,
+      port: Number(url.port),
+      username: 'admin',
+      password: 's3cret',
+    });
     expect(await call(client, 'getScopes')).toBeDefined();
   });
 
@@ -115,7 +149,9 @@ describe('camera fleet', () => {
     await c.goOffline();
     try {
       const matches = await probe(fleet.discovery!.port, 'dn:NetworkVideoTransmitter', 400);
-      expect(matches.map((x) => x.address).sort()).toEqual([fleet.cameras[0]!.endpoint, fleet.cameras[2]!.endpoint].sort());
+      expect(matches.map((x) => x.address).sort()).toEqual(
+        [fleet.cameras[0]!.endpoint, fleet.cameras[2]!.endpoint].sort(),
+      );
     } finally {
       await c.goOnline();
     }
@@ -124,8 +160,16 @@ describe('camera fleet', () => {
   });
 
   test('ffprobe reads every RTSP stream over TCP as 640x360 H.264', async () => {
-    const probed = await Promise.all(fleet.cameras.map((c) => ffprobe(c.streamUrl, ['-rtsp_transport', 'tcp'])));
-    for (const p of probed) expect(p.streams[0]).toMatchObject({ codec_type: 'video', codec_name: 'h264', width: 640, height: 360 });
+    const probed = await Promise.all(
+      fleet.cameras.map((c) => ffprobe(c.streamUrl, ['-rtsp_transport', 'tcp'])),
+    );
+    for (const p of probed)
+      expect(p.streams[0]).toMatchObject({
+        codec_type: 'video',
+        codec_name: 'h264',
+        width: 640,
+        height: 360,
+      });
   });
 
   test('ffmpeg records 3 s with -c copy (TCP) and over UDP into files ffprobe reads', async () => {

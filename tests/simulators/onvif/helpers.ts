@@ -5,6 +5,10 @@ import { Cam } from 'onvif';
 
 const run = promisify(execFile);
 
+/** A parsed xml2js/linerase tree from the onvif client (untyped by nature). */
+// biome-ignore lint/suspicious/noExplicitAny: the onvif client's parsed SOAP trees have no types
+export type Xml = any;
+
 export interface ConnectOptions {
   hostname: string;
   port: number;
@@ -25,7 +29,7 @@ export function connectCam(opts: ConnectOptions, timeoutMs = 8000): Promise<Cam>
 }
 
 /** Calls a callback-style Cam method and resolves with its data. */
-export function call<T = any>(cam: Cam, method: string, ...args: unknown[]): Promise<T> {
+export function call<T = Xml>(cam: Cam, method: string, ...args: unknown[]): Promise<T> {
   return new Promise((resolve, reject) => {
     const fn = (cam as unknown as Record<string, (...a: unknown[]) => void>)[method];
     if (typeof fn !== 'function') {

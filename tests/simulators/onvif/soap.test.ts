@@ -5,11 +5,24 @@ import { describe, expect, test } from 'vitest';
 import { NonceCache, passwordDigest, verifyUsernameToken } from '../../../simulators/onvif/auth.js';
 import { scopesMatch, typesMatch } from '../../../simulators/onvif/discovery.js';
 import { PullPointManager } from '../../../simulators/onvif/events.js';
-import { attrOf, fault, operationOf, parseDurationMs, textOf, xmlEscape } from '../../../simulators/onvif/soap.js';
+import {
+  attrOf,
+  fault,
+  operationOf,
+  parseDurationMs,
+  textOf,
+  xmlEscape,
+} from '../../../simulators/onvif/soap.js';
 
 const USERS = [{ username: 'admin', password: 'pa<ss' }];
 
-function tokenXml(user: string, password: string, created: string, nonce = randomBytes(16), type = 'PasswordDigest'): string {
+function tokenXml(
+  user: string,
+  password: string,
+  created: string,
+  nonce = randomBytes(16),
+  type = 'PasswordDigest',
+): string {
   const pw = type === 'PasswordDigest' ? passwordDigest(nonce, created, password) : xmlEscape(password);
   return (
     '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header>' +
@@ -36,17 +49,31 @@ describe('WS-UsernameToken', () => {
     const xml = tokenXml('admin', 'pa<ss', created);
     expect(verifyUsernameToken(xml, USERS, { now, seenNonces: seen })).toBe('ok');
     expect(verifyUsernameToken(xml, USERS, { now, seenNonces: seen })).toBe('invalid');
-    expect(verifyUsernameToken('<s:Envelope><s:Body><GetProfiles/></s:Body></s:Envelope>', USERS)).toBe('missing');
-    expect(verifyUsernameToken(tokenXml('admin', 'pa<ss', created, randomBytes(16), 'PasswordText'), USERS, { now })).toBe('ok');
+    expect(verifyUsernameToken('<s:Envelope><s:Body><GetProfiles/></s:Body></s:Envelope>', USERS)).toBe(
+      'missing',
+    );
+    expect(
+      verifyUsernameToken(tokenXml('admin', 'pa<ss', created, randomBytes(16), 'PasswordText'), USERS, {
+        now,
+      }),
+    ).toBe('ok');
   });
 
   test('digest verification agrees with the definition for any password', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !/[<&]/.test(s)), fc.uint8Array({ minLength: 8, maxLength: 24 }), (pw, nonce) => {
-        const users = [{ username: 'u', password: pw }];
-        expect(verifyUsernameToken(tokenXml('u', pw, created, Buffer.from(nonce)), users, { now })).toBe('ok');
-        expect(verifyUsernameToken(tokenXml('u', `${pw}x`, created, Buffer.from(nonce)), users, { now })).toBe('invalid');
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !/[<&]/.test(s)),
+        fc.uint8Array({ minLength: 8, maxLength: 24 }),
+        (pw, nonce) => {
+          const users = [{ username: 'u', password: pw }];
+          expect(verifyUsernameToken(tokenXml('u', pw, created, Buffer.from(nonce)), users, { now })).toBe(
+            'ok',
+          );
+          expect(
+            verifyUsernameToken(tokenXml('u', `${pw}x`, created, Buffer.from(nonce)), users, { now }),
+          ).toBe('invalid');
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -54,13 +81,16 @@ describe('WS-UsernameToken', () => {
 
 describe('SOAP helpers', () => {
   test('operation, text and attributes whatever the prefix', () => {
-    const xml = '<env:Envelope><env:Header/><env:Body><trt:GetStreamUri><trt:ProfileToken>p&amp;1</trt:ProfileToken><x:Scopes MatchBy="m"/></trt:GetStreamUri></env:Body></env:Envelope>';
+    const xml =
+      '<env:Envelope><env:Header/><env:Body><trt:GetStreamUri><trt:ProfileToken>p&amp;1</trt:ProfileToken><x:Scopes MatchBy="m"/></trt:GetStreamUri></env:Body></env:Envelope>';
     expect(operationOf(xml)).toBe('GetStreamUri');
     expect(textOf(xml, 'ProfileToken')).toBe('p&1');
     expect(textOf(xml, 'Scopes')).toBe('');
     expect(attrOf(xml, 'Scopes', 'MatchBy')).toBe('m');
     expect(textOf(xml, 'Missing')).toBeUndefined();
-    expect(fault('Sender', ['ter:NotAuthorized'], 'no').xml).toContain('<s:Subcode><s:Value>ter:NotAuthorized</s:Value></s:Subcode>');
+    expect(fault('Sender', ['ter:NotAuthorized'], 'no').xml).toContain(
+      '<s:Subcode><s:Value>ter:NotAuthorized</s:Value></s:Subcode>',
+    );
   });
 
   test('durations', () => {
@@ -77,13 +107,27 @@ describe('WS-Discovery matching', () => {
   const scopes = ['onvif://www.onvif.org/name/cam1', 'onvif://www.onvif.org/location/entrance'];
   test('types by local name, scopes by RFC 3986 segment prefix or exact', () => {
     expect(typesMatch([], ['dn:NetworkVideoTransmitter'])).toBe(true);
-    expect(typesMatch(['tdn:NetworkVideoTransmitter'], ['dn:NetworkVideoTransmitter', 'tds:Device'])).toBe(true);
+    expect(typesMatch(['tdn:NetworkVideoTransmitter'], ['dn:NetworkVideoTransmitter', 'tds:Device'])).toBe(
+      true,
+    );
     expect(typesMatch(['dn:NetworkVideoDisplay'], ['dn:NetworkVideoTransmitter'])).toBe(false);
     const rfc = 'http://schemas.xmlsoap.org/ws/2005/04/discovery/rfc3986';
     expect(scopesMatch(['onvif://www.onvif.org/location'], scopes, rfc)).toBe(true);
     expect(scopesMatch(['onvif://www.onvif.org/location/entr'], scopes, rfc)).toBe(false);
-    expect(scopesMatch(['onvif://www.onvif.org/location/entrance'], scopes, 'http://schemas.xmlsoap.org/ws/2005/04/discovery/strcmp0')).toBe(true);
-    expect(scopesMatch(['onvif://www.onvif.org/location'], scopes, 'http://schemas.xmlsoap.org/ws/2005/04/discovery/strcmp0')).toBe(false);
+    expect(
+      scopesMatch(
+        ['onvif://www.onvif.org/location/entrance'],
+        scopes,
+        'http://schemas.xmlsoap.org/ws/2005/04/discovery/strcmp0',
+      ),
+    ).toBe(true);
+    expect(
+      scopesMatch(
+        ['onvif://www.onvif.org/location'],
+        scopes,
+        'http://schemas.xmlsoap.org/ws/2005/04/discovery/strcmp0',
+      ),
+    ).toBe(false);
   });
 });
 
@@ -93,7 +137,10 @@ describe('PullPoint subscriptions', () => {
     const a = m.create(60_000)!;
     expect(m.create(60_000)).toBeDefined();
     expect(m.create(60_000)).toBeUndefined();
-    expect((await m.pull(a.id, 0, 10))!.messages.map((x) => x.operation)).toEqual(['Initialized', 'Initialized']);
+    expect((await m.pull(a.id, 0, 10))!.messages.map((x) => x.operation)).toEqual([
+      'Initialized',
+      'Initialized',
+    ]);
     const t0 = Date.now();
     const pending = m.pull(a.id, 5000, 10);
     setTimeout(() => m.publish('motion', true), 50);

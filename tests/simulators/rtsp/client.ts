@@ -43,7 +43,13 @@ export class TestRtspClient {
     ]);
   }
 
-  request(method: string, uri: string, headers: Record<string, string> = {}, body?: string, timeoutMs = 3000): Promise<Response> {
+  request(
+    method: string,
+    uri: string,
+    headers: Record<string, string> = {},
+    body?: string,
+    timeoutMs = 3000,
+  ): Promise<Response> {
     const lines = [`${method} ${uri} RTSP/1.0`, `CSeq: ${++this.cseq}`];
     if (this.session && !headers.Session) lines.push(`Session: ${this.session}`);
     for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
@@ -120,7 +126,9 @@ export async function publish(port: number, path: string): Promise<TestRtspClien
   const url = `rtsp://127.0.0.1:${port}/${path}`;
   const a = await c.request('ANNOUNCE', url, { 'Content-Type': 'application/sdp' }, SDP);
   if (a.status !== 200) throw new Error(`ANNOUNCE ${a.status}`);
-  const s = await c.request('SETUP', `${url}/streamid=0`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record' });
+  const s = await c.request('SETUP', `${url}/streamid=0`, {
+    Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record',
+  });
   if (s.status !== 200) throw new Error(`SETUP ${s.status}`);
   const r = await c.request('RECORD', url, { Range: 'npt=0.000-' });
   if (r.status !== 200) throw new Error(`RECORD ${r.status}`);
@@ -128,12 +136,18 @@ export async function publish(port: number, path: string): Promise<TestRtspClien
 }
 
 /** DESCRIBE + SETUP + PLAY over TCP interleaved; returns the client and the DESCRIBE response. */
-export async function play(port: number, path: string, interleaved = '0-1'): Promise<{ client: TestRtspClient; describe: Response }> {
+export async function play(
+  port: number,
+  path: string,
+  interleaved = '0-1',
+): Promise<{ client: TestRtspClient; describe: Response }> {
   const c = await TestRtspClient.connect(port);
   const url = `rtsp://127.0.0.1:${port}/${path}`;
   const d = await c.request('DESCRIBE', url, { Accept: 'application/sdp' });
   if (d.status !== 200) throw new Error(`DESCRIBE ${d.status}`);
-  const s = await c.request('SETUP', `${d.headers['content-base']}trackID=0`, { Transport: `RTP/AVP/TCP;unicast;interleaved=${interleaved}` });
+  const s = await c.request('SETUP', `${d.headers['content-base']}trackID=0`, {
+    Transport: `RTP/AVP/TCP;unicast;interleaved=${interleaved}`,
+  });
   if (s.status !== 200) throw new Error(`SETUP ${s.status}`);
   const p = await c.request('PLAY', url, { Range: 'npt=0.000-' });
   if (p.status !== 200) throw new Error(`PLAY ${p.status}`);

@@ -24,7 +24,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-const track = (c: TestRtspClient) => (clients.push(c), c);
+const track = (c: TestRtspClient) => {
+  clients.push(c);
+  return c;
+};
 const packet = (i: number, size = 200) => {
   const b = Buffer.alloc(size, i & 0xff);
   b.writeUInt32BE(i, 0);
@@ -39,7 +42,13 @@ describe('RTSP server', () => {
     expect((await c.request('OPTIONS', s.url('cam1'))).headers.public).toContain('DESCRIBE');
     expect((await c.request('DESCRIBE', s.url('nope'))).status).toBe(404);
     expect((await c.request('DESCRIBE', s.url('cam1'))).status).toBe(503);
-    expect((await c.request('SETUP', `${s.url('cam1')}/trackID=0`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' })).status).toBe(503);
+    expect(
+      (
+        await c.request('SETUP', `${s.url('cam1')}/trackID=0`, {
+          Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1',
+        })
+      ).status,
+    ).toBe(503);
     expect((await c.request('FLY', s.url('cam1'))).status).toBe(501);
   });
 
@@ -60,7 +69,13 @@ describe('RTSP server', () => {
     expect(a.client.frames.map((f) => f.payload.readUInt32BE(0))).toEqual([...Array(50).keys()]);
     expect(a.client.frames.filter((f) => f.channel === 1)).toHaveLength(5);
     expect(new Set(b.client.frames.map((f) => f.channel))).toEqual(new Set([4, 5]));
-    expect(s.stats()[0]).toMatchObject({ path: '/cam1', publishing: true, readers: 2, packetsIn: 50, packetsDropped: 0 });
+    expect(s.stats()[0]).toMatchObject({
+      path: '/cam1',
+      publishing: true,
+      readers: 2,
+      packetsIn: 50,
+      packetsDropped: 0,
+    });
   });
 
   test('several paths on one port are independent', async () => {
@@ -116,9 +131,13 @@ describe('RTSP server', () => {
       const c = track(await TestRtspClient.connect(s.port));
       const d = await c.request('DESCRIBE', s.url('cam1'));
       const port = rtp.address().port;
-      const setup = await c.request('SETUP', `${d.headers['content-base']}trackID=0`, { Transport: `RTP/AVP;unicast;client_port=${port}-${port + 1}` });
+      const setup = await c.request('SETUP', `${d.headers['content-base']}trackID=0`, {
+        Transport: `RTP/AVP;unicast;client_port=${port}-${port + 1}`,
+      });
       expect(setup.status).toBe(200);
-      expect(setup.headers.transport).toMatch(new RegExp(`client_port=${port}-${port + 1};server_port=\\d+-\\d+`));
+      expect(setup.headers.transport).toMatch(
+        new RegExp(`client_port=${port}-${port + 1};server_port=\\d+-\\d+`),
+      );
       expect((await c.request('PLAY', s.url('cam1'))).status).toBe(200);
       for (let i = 0; i < 5; i++) pub.sendFrame(0, packet(i));
       await until(() => got.length === 5);
