@@ -41,7 +41,9 @@ program
   .action(async (flags: { config: string }) => {
     const gw = createGateway(flags.config);
     await runService('gateway', gw);
-    const dc09 = gw.panels ? ` dc09=${gw.panels.ports.tcp ?? '-'}/${gw.panels.ports.udp ?? '-'}` : '';
+    const dc09 =
+      (gw.panels ? ` dc09=${gw.panels.ports.tcp ?? '-'}/${gw.panels.ports.udp ?? '-'}` : '') +
+      (gw.fireSystems ? ` gb26875=${gw.fireSystems.port}` : '');
     process.stdout.write(
       `gateway ready bus=${gw.localBus.port}${gw.ops ? ` ops=${gw.ops.port}` : ''}${dc09}\n`,
     );

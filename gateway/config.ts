@@ -81,6 +81,29 @@ export const CamerasConfig = Type.Object(
 );
 export type CamerasConfig = Static<typeof CamerasConfig>;
 
+export const Gb26875GatewayConfig = Type.Object(
+  {
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 9300 }),
+    checksumSpan: Type.Optional(
+      Type.Union([Type.Literal('header+data'), Type.Literal('start+header+data'), Type.Literal('data')]),
+    ),
+    /** Transmission devices by address (declared in the inventory as `fire-{address}`). */
+    devices: Type.Array(
+      Type.Object(
+        {
+          address: Type.Integer({ minimum: 0, maximum: 2 ** 48 - 1 }),
+          label: Type.Optional(Type.String({ maxLength: 128 })),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Gb26875GatewayConfig = Static<typeof Gb26875GatewayConfig>;
+
 export const GatewayConfig = Type.Object(
   {
     siteId: Id,
@@ -123,6 +146,8 @@ export const GatewayConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     cameras: Type.Optional(CamerasConfig),
+    /** User information transmission devices of fire alarm systems (GB/T 26875.3). */
+    gb26875: Type.Optional(Gb26875GatewayConfig),
     /** Alarm panels dialling SIA DC-09. */
     dc09: Type.Optional(Dc09Config),
     attendance: Type.Object(

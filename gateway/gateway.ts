@@ -13,6 +13,7 @@ import { type Db, openDatabase } from '../storage/sqlite/open.js';
 import { AttendanceAdapter } from './adapters/attendance.js';
 import { ButtonAdapter } from './adapters/buttons.js';
 import { CameraModule } from './adapters/cameras.js';
+import { FireSystemAdapter } from './adapters/fire-systems.js';
 import { PanelAdapter } from './adapters/panels.js';
 import { CommandRouter } from './commands.js';
 import type { GatewayConfig } from './config.js';
@@ -38,6 +39,7 @@ export class Gateway {
   buttons!: ButtonAdapter;
   attendance!: AttendanceAdapter;
   panels: PanelAdapter | undefined;
+  fireSystems: FireSystemAdapter | undefined;
   cameras: CameraModule | undefined;
   private inventoryTimer: NodeJS.Timeout | undefined;
   commands!: CommandRouter;
@@ -75,6 +77,14 @@ export class Gateway {
       siteId: config.siteId,
       reply: (topic, payload) => this.uplink.publishTelemetry(topic, payload, { qos: 1 }),
     });
+    if (config.gb26875) {
+      this.fireSystems = new FireSystemAdapter({
+        config: config.gb26875,
+        outbox: this.outbox,
+        metrics,
+        commands: this.commands,
+      });
+    }
     this.uplink.onCommand = (topic, payload) => void this.commands.handle(topic, payload);
     this.uplink.onConnect = () => this.publishInventory();
     this.localBus = new LocalBus({
@@ -89,6 +99,7 @@ export class Gateway {
     await this.uplink.start();
     await this.localBus.start();
     await this.panels?.start();
+    await this.fireSystems?.start();
     await this.cameras?.start();
     if (this.cameras) {
       const cams = this.cameras;
@@ -117,6 +128,7 @@ export class Gateway {
       ...this.buttons.inventory(),
       ...this.attendance.inventory(),
       ...(this.panels?.inventory() ?? []),
+      ...(this.fireSystems?.inventory() ?? []),
       ...(this.cameras?.inventory() ?? []),
       ...(this.config.cameras ? [{ deviceId: this.config.cameras.siteDeviceId, type: 'recorder' }] : []),
     ];
@@ -181,6 +193,7 @@ export class Gateway {
     await this.ops?.stop();
     if (this.inventoryTimer) clearInterval(this.inventoryTimer);
     await this.cameras?.stop();
+    await this.fireSystems?.stop();
     await this.panels?.stop();
     await this.localBus?.stop();
     await this.uplink?.stop();
