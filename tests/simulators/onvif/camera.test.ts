@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { liveFfmpegCount } from '../../../simulators/onvif/ffmpeg.js';
 import { type Fleet, startFleet } from '../../../simulators/onvif/fleet.js';
+import { until } from '../rtsp/client.js';
 import { call, connectCam, ffprobe, type Xml } from './helpers.js';
 
 const PASSWORD = 'Care-w@tch 1';
@@ -107,6 +108,25 @@ describe('ONVIF services with the onvif client', () => {
     await call(client, 'unsubscribe');
     expect(cam().events.subscriptionCount).toBe(0);
   });
+  test('the client event loop (cam.on("event")) receives a motion alarm', async () => {
+    const client = await connect();
+    const seen: Xml[] = [];
+    const got = new Promise<void>((resolve) => {
+      client.on('event', (m: Xml) => {
+        seen.push(m);
+        if (m.message.message.$.PropertyOperation === 'Changed') resolve();
+      });
+    });
+    await until(() => cam().events.subscriptionCount === 1);
+    cam().triggerMotion(true);
+    await got;
+    const changed = seen.find((m) => m.message.message.$.PropertyOperation === 'Changed');
+    expect(changed.topic._).toBe('tns1:VideoSource/MotionAlarm');
+    // Stop the client's loop: no listener, then release its held pull.
+    client.removeAllListeners('event');
+    cam().triggerMotion(false);
+    await until(() => cam().events.subscriptionCount === 0);
+  });
 });
 
 describe('fault injection', () => {
@@ -143,6 +163,14 @@ describe('fault injection', () => {
     await cam().waitForStream(10_000);
     const probed = await ffprobe(cam().streamUrl, ['-rtsp_transport', 'tcp']);
     expect(probed.streams[0]).toMatchObject({ codec_name: 'h264', width: 640, height: 360 });
+  });
+
+  test('the publisher is restarted when its RTSP connection is cut', async () => {
+    const before = cam().publisherPid;
+    fleet.rtsp.kick(cam().streamPath);
+    expect(fleet.rtsp.isPublishing(cam().streamPath)).toBe(false);
+    await until(() => fleet.rtsp.isPublishing(cam().streamPath), 10_000);
+    expect(cam().publisherPid).not.toBe(before);
   });
 
   test('offline: HTTP refused and RTSP unavailable; back online on the same port', async () => {
