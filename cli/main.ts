@@ -6,6 +6,7 @@ import { coverageCsv } from '../dashboard/routes/coverage.js';
 import { mosquittoAcl } from '../ingest/mosquitto.js';
 import { AttendanceSimulator, parseAttendanceScript } from '../simulators/attendance/attendance-sim.js';
 import { runDialler } from '../simulators/dc09/dialler.js';
+import { runCameras } from '../simulators/onvif/fleet.js';
 import { openCentralStore } from '../storage/open-store.js';
 import { openDatabase } from '../storage/sqlite/open.js';
 import { createCentral } from './central.js';
@@ -203,6 +204,24 @@ simulate
     } finally {
       await sim.stop();
     }
+  });
+
+simulate
+  .command('cameras')
+  .description(
+    'ONVIF cameras (WS-Discovery, SOAP, digest auth, snapshots, PullPoint) with live H.264 RTSP streams',
+  )
+  .allowUnknownOption(true)
+  .helpOption(false)
+  .argument(
+    '[args...]',
+    '--count 3 --zones entrance,corridor,canteen --rtsp-port 8554 --http-base-port 8080 --password ...',
+  )
+  .action(async (args: string[]) => {
+    const fleet = await runCameras(args);
+    const stop = () => void fleet.stop().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 simulate
