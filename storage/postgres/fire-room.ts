@@ -9,31 +9,8 @@ import {
   type PostCheck,
   type PresentOperator,
 } from '../../alerts/fire-room/types.js';
+import { type PostCheckRow, toPostCheck } from '../rows.js';
 import { type Pool, tx } from './db.js';
-
-interface PostCheckRow {
-  id: string;
-  site_id: string;
-  issued_at: number;
-  issued_by: string;
-  deadline_at: number;
-  state: PostCheck['state'];
-  answered_at: number | null;
-  answered_by: string | null;
-  via: string | null;
-}
-
-const toPostCheck = (r: PostCheckRow): PostCheck => ({
-  id: r.id,
-  siteId: r.site_id,
-  issuedAt: r.issued_at,
-  issuedBy: r.issued_by,
-  deadlineAt: r.deadline_at,
-  state: r.state,
-  answeredAt: r.answered_at,
-  answeredBy: r.answered_by,
-  via: r.via,
-});
 
 export class PgFireRoomRepo implements FireRoomRepo {
   constructor(private readonly pool: Pool) {}

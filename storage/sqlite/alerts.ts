@@ -1,3 +1,4 @@
+import { type AlertRow, toAlert } from '../rows.js';
 import type {
   Alert,
   AlertKey,
@@ -7,56 +8,8 @@ import type {
   AuditEntry,
   OpenDraft,
   OpenResult,
-  Severity,
-  Suppression,
 } from '../types.js';
 import type { Db } from './open.js';
-
-interface AlertRow {
-  id: string;
-  site_id: string;
-  source: string;
-  type: string;
-  severity: string;
-  state: string;
-  title: string;
-  event_id: string | null;
-  drill: number;
-  count: number;
-  opened_at: number;
-  updated_at: number;
-  acked_at: number | null;
-  acked_by: string | null;
-  resolved_at: number | null;
-  resolved_by: string | null;
-  escalation_level: number;
-  next_escalation_at: number | null;
-  suppressed: Suppression | null;
-}
-
-function toAlert(r: AlertRow): Alert {
-  return {
-    id: r.id,
-    siteId: r.site_id,
-    source: r.source,
-    type: r.type,
-    severity: r.severity as Severity,
-    state: r.state as AlertState,
-    title: r.title,
-    eventId: r.event_id,
-    drill: r.drill === 1,
-    count: r.count,
-    openedAt: r.opened_at,
-    updatedAt: r.updated_at,
-    ackedAt: r.acked_at,
-    ackedBy: r.acked_by,
-    resolvedAt: r.resolved_at,
-    resolvedBy: r.resolved_by,
-    escalationLevel: r.escalation_level,
-    nextEscalationAt: r.next_escalation_at,
-    suppressed: r.suppressed,
-  };
-}
 
 export class SqliteAlertRepo implements AlertRepo {
   constructor(private readonly db: Db) {}

@@ -1,29 +1,6 @@
+import { type CommandRow as Row, toCommandRecord as toRecord } from '../rows.js';
 import type { CommandRecord, CommandRepo, CommandStatus } from '../types.js';
 import type { Db } from './open.js';
-
-interface Row {
-  id: string;
-  site_id: string;
-  name: string;
-  args: string;
-  actor: string;
-  sent_at: number;
-  status: CommandStatus;
-  replied_at: number | null;
-  reply: string | null;
-}
-
-const toRecord = (r: Row): CommandRecord => ({
-  id: r.id,
-  siteId: r.site_id,
-  name: r.name,
-  args: JSON.parse(r.args),
-  actor: r.actor,
-  sentAt: r.sent_at,
-  status: r.status,
-  repliedAt: r.replied_at,
-  reply: r.reply ? JSON.parse(r.reply) : null,
-});
 
 export class SqliteCommandRepo implements CommandRepo {
   constructor(private readonly db: Db) {}

@@ -1,29 +1,6 @@
+import { type SilenceRow as Row, toSilence } from '../rows.js';
 import type { Silence, SilenceRepo } from '../types.js';
 import type { Db } from './open.js';
-
-interface Row {
-  id: string;
-  site_id: string;
-  type: string | null;
-  source: string | null;
-  starts_at: number;
-  ends_at: number;
-  reason: string;
-  created_by: string;
-  created_at: number;
-}
-
-const toSilence = (r: Row): Silence => ({
-  id: r.id,
-  siteId: r.site_id,
-  type: r.type,
-  source: r.source,
-  startsAt: r.starts_at,
-  endsAt: r.ends_at,
-  reason: r.reason,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-});
 
 export class SqliteSilenceRepo implements SilenceRepo {
   constructor(private readonly db: Db) {}
