@@ -237,6 +237,22 @@ simulate
     process.exitCode = await runDialler(args);
   });
 
+simulate
+  .command('gb26875')
+  .description(
+    'a user information transmission device speaking GB/T 26875.3 (fire, fault, restore, post checks)',
+  )
+  .allowUnknownOption(true)
+  .helpOption(false)
+  .argument(
+    '[args...]',
+    "--host --port --address 0x07 --script 'fire:3F-corridor;restore:3F-corridor' --answer-post-check yes|no --hold-ms 0",
+  )
+  .action(async (args: string[]) => {
+    const { runDevice } = await import('../simulators/gb26875/run.js');
+    process.exitCode = await runDevice(args);
+  });
+
 program
   .command('demo')
   .description('central + one simulated institution on embedded defaults (npm start)')
