@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { LogEntry, LogQuery, NotificationLog } from './log.js';
 
-const MIGRATIONS: Array<{ version: number; sql: string }> = [
+export const NOTIFY_MIGRATIONS: Array<{ version: number; sql: string }> = [
   {
     version: 1,
     sql: `
@@ -111,7 +111,7 @@ export class SqliteNotificationLog implements NotificationLog {
         (r) => r.version,
       ),
     );
-    for (const m of MIGRATIONS) {
+    for (const m of NOTIFY_MIGRATIONS) {
       if (done.has(m.version)) continue;
       db.transaction(() => {
         db.exec(m.sql);

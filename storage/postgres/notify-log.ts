@@ -1,0 +1,132 @@
+import type { LogEntry, LogQuery, NotificationLog } from '../../alerts/notify/log.js';
+import { type Pool, tx } from './db.js';
+
+interface Row {
+  dedup_key: string;
+  channel: string;
+  alert_id: string;
+  site_id: string;
+  change: LogEntry['change'];
+  level: number;
+  status: LogEntry['status'];
+  attempts: number;
+  message_id: string | null;
+  message_kind: LogEntry['messageKind'];
+  last_error: string | null;
+  recipients: string;
+  created_at: number;
+  updated_at: number;
+  notification: string;
+}
+
+const COLUMNS = [
+  'dedup_key',
+  'channel',
+  'alert_id',
+  'site_id',
+  'change',
+  'level',
+  'status',
+  'attempts',
+  'message_id',
+  'message_kind',
+  'last_error',
+  'recipients',
+  'created_at',
+  'updated_at',
+  'notification',
+] as const;
+
+const INSERT = `INSERT INTO notifications (${COLUMNS.join(', ')})
+  VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
+
+/** Every column but the key takes the new value, as SQLite's INSERT OR REPLACE does. */
+const UPSERT = `${INSERT} ON CONFLICT (dedup_key, channel) DO UPDATE SET ${COLUMNS.slice(2)
+  .map((c) => `${c} = EXCLUDED.${c}`)
+  .join(', ')}`;
+
+const values = (e: LogEntry): unknown[] => [
+  e.dedupKey,
+  e.channel,
+  e.alertId,
+  e.siteId,
+  e.change,
+  e.level,
+  e.status,
+  e.attempts,
+  e.messageId,
+  e.messageKind,
+  e.lastError,
+  JSON.stringify(e.recipients),
+  e.createdAt,
+  e.updatedAt,
+  JSON.stringify(e.notification),
+];
+
+const fromRow = (r: Row): LogEntry => ({
+  dedupKey: r.dedup_key,
+  channel: r.channel,
+  alertId: r.alert_id,
+  siteId: r.site_id,
+  change: r.change,
+  level: r.level,
+  status: r.status,
+  attempts: r.attempts,
+  messageId: r.message_id,
+  messageKind: r.message_kind,
+  lastError: r.last_error,
+  recipients: JSON.parse(r.recipients) as string[],
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  notification: JSON.parse(r.notification) as LogEntry['notification'],
+});
+
+/**
+ * The notification log on PostgreSQL (primary key (dedup_key, channel)).
+ * `claim` is INSERT ... ON CONFLICT DO NOTHING: when several central
+ * instances see the same alert change, the first insert wins and the others
+ * wait for it to commit and then get false, so each notification is sent by
+ * one instance only.
+ */
+export class PgNotificationLog implements NotificationLog {
+  constructor(private readonly pool: Pool) {}
+
+  async claim(entry: LogEntry): Promise<boolean> {
+    const r = await this.pool.query(`${INSERT} ON CONFLICT DO NOTHING`, values(entry));
+    return r.rowCount === 1;
+  }
+
+  async record(...entries: LogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    if (entries.length === 1) {
+      await this.pool.query(UPSERT, values(entries[0]!));
+      return;
+    }
+    await tx(this.pool, async (c) => {
+      for (const e of entries) await c.query(UPSERT, values(e));
+    });
+  }
+
+  async list(q: LogQuery = {}): Promise<LogEntry[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const filters: Array<[string, unknown]> = [
+      ['channel', q.channel],
+      ['alert_id', q.alertId],
+      ['dedup_key', q.dedupKey],
+      ['status', q.status],
+    ];
+    for (const [col, v] of filters) {
+      if (v === undefined) continue;
+      args.push(v);
+      where.push(`${col} = $${args.length}`);
+    }
+    args.push(q.limit ?? 1000);
+    const r = await this.pool.query<Row>(
+      `SELECT ${COLUMNS.join(', ')} FROM notifications ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY created_at DESC, n DESC LIMIT $${args.length}`,
+      args,
+    );
+    return r.rows.map(fromRow);
+  }
+}
