@@ -1,0 +1,204 @@
+/**
+ * Retention sweep over a large synthetic segment index.
+ *
+ * The index (the gateway's schema and `SegmentIndex.add`, batched
+ * transactions, `synchronous=FULL` as the gateway opens it) holds `kept` rows
+ * that are younger than the 30-day policy (per camera, contiguous segments
+ * ending at "now", like a camera that records all the time) and an expiring
+ * block of `expire` segments per camera that ended before the cutoff. Only the
+ * expiring block has files (empty files in the real day-directory layout);
+ * kept rows point to no file, the sweeper never touches them. One real
+ * `RetentionSweeper.sweep()` pass is timed, then a second pass with nothing to
+ * expire (its fixed cost: the forecast reads `measureDays` of rows per camera).
+ *
+ * Same-run baselines over the same number of segments: `unlink` of as many
+ * empty files one after another, a bare `DELETE … WHERE id = ?` per row in
+ * autocommit (the statement the sweeper runs per segment), and one `DELETE`
+ * statement for all of them.
+ */
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dayDir, segmentFileName } from '../gateway/recorder/ffmpeg-args.js';
+import { type NewSegment, SegmentIndex } from '../gateway/recorder/segment-index.js';
+import { DAY_MS, RetentionPolicy } from '../gateway/retention/policy.js';
+import { RetentionSweeper } from '../gateway/retention/sweeper.js';
+import { openDatabase } from '../storage/sqlite/open.js';
+
+export interface SweepOptions {
+  dir: string;
+  cameras: number;
+  segmentS: number;
+  /** Expiring segments per camera. */
+  expirePerCamera: number;
+  /** Kept row counts to sweep against, ascending (e.g. 1M and 4M). */
+  kept: number[];
+  bitrateKbps: number;
+  log: (line: string) => void;
+}
+
+export interface SweepRun {
+  kept: number;
+  expired: number;
+  sweepS: number;
+  idlePassS: number;
+  unlinkS: number;
+  deleteRowS: number;
+  deleteOneS: number;
+  fillS: number;
+}
+
+const NOW = Date.UTC(2026, 11, 1);
+const POLICY = RetentionPolicy.from({ siteDays: 30 });
+const CUTOFF = NOW - 30 * DAY_MS;
+const secs = (t0: number) => (performance.now() - t0) / 1000;
+
+export async function benchSweep(o: SweepOptions): Promise<SweepRun[]> {
+  const segMs = o.segmentS * 1000;
+  const maxPerCam = Math.max(...o.kept) / o.cameras;
+  if (maxPerCam * segMs > 29 * DAY_MS)
+    throw new Error('kept rows do not fit in 29 days at this segment length');
+  const db = openDatabase(join(o.dir, 'sweep.db'), { synchronous: 'FULL' });
+  const index = new SegmentIndex(db);
+  index.totals(); // migrates
+  const bytes = Math.round((o.bitrateKbps * 1000 * o.segmentS) / 8);
+  const cams = Array.from({ length: o.cameras }, (_, c) => `cam-${String(c).padStart(3, '0')}`);
+  const root = join(o.dir, 'rec');
+  const seg = (cam: string, startMs: number, base = root): NewSegment => ({
+    cameraId: cam,
+    path: join(base, cam, dayDir(startMs), segmentFileName(cam, startMs)),
+    startMs,
+    endMs: startMs + segMs,
+    bytes,
+  });
+  const insertMany = db.transaction((rows: NewSegment[]) => {
+    for (const r of rows) index.add(r);
+  });
+  const runs: SweepRun[] = [];
+  let perCam = 0; // kept segments per camera so far, newest first back from NOW
+  try {
+    for (const kept of o.kept) {
+      const target = Math.floor(kept / o.cameras);
+      const t0 = performance.now();
+      let batch: NewSegment[] = [];
+      // Older and older rows, all cameras interleaved (the order a gateway indexes them).
+      for (let j = perCam; j < target; j++) {
+        for (const cam of cams) batch.push(seg(cam, NOW - (j + 1) * segMs));
+        if (batch.length >= 20_000) {
+          insertMany(batch);
+          batch = [];
+        }
+      }
+      insertMany(batch);
+      perCam = target;
+      const fillS = secs(t0);
+      const keptRows = index.totals().segments;
+      o.log(`  index: ${keptRows.toLocaleString('en')} kept rows (${fillS.toFixed(1)} s to add)`);
+
+      // The expiring block: rows and empty files.
+      const expiring = expiringBlock(cams, o.expirePerCamera, segMs, seg);
+      await writeFiles(expiring.map((s) => s.path));
+      insertMany(expiring);
+      let deletedEvents = 0;
+      const sweeper = new RetentionSweeper({
+        index,
+        rootDir: root,
+        policy: () => POLICY,
+        onEvent: (e) => {
+          if (e.type === 'segments_expired') deletedEvents += e.count;
+        },
+        now: () => NOW,
+        diskFree: async () => ({ freeBytes: 4e12, totalBytes: 8e12 }),
+        cameras: () => cams,
+      });
+      let t = performance.now();
+      const r = await sweeper.sweep();
+      const sweepS = secs(t);
+      t = performance.now();
+      const idle = await sweeper.sweep();
+      const idlePassS = secs(t);
+      const left = index.totals().segments;
+      if (r.deleted !== expiring.length || r.failed || deletedEvents !== expiring.length || idle.deleted) {
+        throw new Error(`sweep deleted ${r.deleted} of ${expiring.length} (failed ${r.failed})`);
+      }
+      if (left !== keptRows) throw new Error(`sweep left ${left} rows, expected ${keptRows}`);
+
+      // Baselines over the same number of segments.
+      const files = expiring.map((s) => s.path.replace(root, join(o.dir, 'plain')));
+      await writeFiles(files);
+      t = performance.now();
+      for (const f of files) await unlink(f);
+      const unlinkS = secs(t);
+      const ids = insertBare(db, expiringBlock(cams, o.expirePerCamera, segMs, seg), insertMany, index);
+      const del = db.prepare('DELETE FROM recording_segments WHERE id = ?');
+      t = performance.now();
+      for (const id of ids) del.run(id);
+      const deleteRowS = secs(t);
+      const ids2 = insertBare(db, expiringBlock(cams, o.expirePerCamera, segMs, seg), insertMany, index);
+      t = performance.now();
+      const gone = db
+        .prepare('DELETE FROM recording_segments WHERE id BETWEEN ? AND ?')
+        .run(ids2[0], ids2.at(-1)).changes;
+      const deleteOneS = secs(t);
+      if (gone !== ids2.length || index.totals().segments !== keptRows)
+        throw new Error('baseline delete mismatch');
+      const run = {
+        kept: keptRows,
+        expired: expiring.length,
+        sweepS,
+        idlePassS,
+        unlinkS,
+        deleteRowS,
+        deleteOneS,
+        fillS,
+      };
+      runs.push(run);
+      o.log(formatRun(run));
+    }
+  } finally {
+    db.close();
+  }
+  return runs;
+}
+
+function expiringBlock(
+  cams: string[],
+  perCam: number,
+  segMs: number,
+  seg: (cam: string, startMs: number) => NewSegment,
+): NewSegment[] {
+  const out: NewSegment[] = [];
+  // Ends at cutoff − 1 s and earlier: every one of them is expired, none is borderline.
+  for (let j = perCam; j >= 1; j--) for (const cam of cams) out.push(seg(cam, CUTOFF - 1000 - j * segMs));
+  return out;
+}
+
+function insertBare(
+  db: ReturnType<typeof openDatabase>,
+  rows: NewSegment[],
+  insertMany: (rows: NewSegment[]) => void,
+  index: SegmentIndex,
+): number[] {
+  insertMany(rows.map((r) => ({ ...r, path: `${r.path}.bare` })));
+  const first = index.byPath(`${rows[0]!.path}.bare`)!.id;
+  const last = (db.prepare('SELECT max(id) AS m FROM recording_segments').get() as { m: number }).m;
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+async function writeFiles(paths: string[]): Promise<void> {
+  const dirs = new Set(paths.map((p) => p.slice(0, p.lastIndexOf('/'))));
+  for (const d of dirs) await mkdir(d, { recursive: true });
+  for (let i = 0; i < paths.length; i += 64)
+    await Promise.all(paths.slice(i, i + 64).map((p) => writeFile(p, '')));
+}
+
+export function formatRun(r: SweepRun): string {
+  const rate = (s: number) => `${Math.round(r.expired / s).toLocaleString('en')}/s`;
+  return [
+    `  kept ${r.kept.toLocaleString('en')}: swept ${r.expired.toLocaleString('en')} segments in ${r.sweepS.toFixed(2)} s (${rate(r.sweepS)})`,
+    `pass with nothing to expire ${r.idlePassS.toFixed(2)} s`,
+    `unlink ${r.unlinkS.toFixed(2)} s (${rate(r.unlinkS)})`,
+    `DELETE per row ${r.deleteRowS.toFixed(2)} s (${rate(r.deleteRowS)})`,
+    `one DELETE ${r.deleteOneS.toFixed(3)} s`,
+    `sweep / (unlink + DELETE per row) = ${(r.sweepS / (r.unlinkS + r.deleteRowS)).toFixed(2)}`,
+  ].join(', ');
+}
