@@ -7,6 +7,7 @@ import { chainFor, DEFAULT_ESCALATION, type EscalationConfig } from '../escalati
 import type { NotifyConfig, RouteConfig } from './config.js';
 import { type AttemptOutcome, ChannelLane, type LaneItem } from './lane.js';
 import type { LogEntry, NotificationLog } from './log.js';
+import { onSafetyNotices } from './safety.js';
 import { type Channel, dedupKeyOf, type Message, type Notification } from './types.js';
 
 const log = logger('alerts:notify');
@@ -18,7 +19,7 @@ export interface DispatcherDeps {
   log: NotificationLog;
   clock?: Clock | undefined;
   metrics?: Metrics | undefined;
-  /** When given, `start` subscribes to `alert.changed`. */
+  /** When given, `start` subscribes to `alert.changed` and the accident and hazard notices. */
   bus?: CentralBus | undefined;
   /** For the names of escalation levels. */
   escalation?: EscalationConfig | undefined;
@@ -111,9 +112,18 @@ export class NotificationDispatcher {
     }
     if (pending.length > 0) log.info({ count: pending.length }, 'resending notifications left pending');
     if (this.deps.bus) {
-      this.unsubscribe = this.deps.bus.on('alert.changed', (notice) => {
+      const offAlerts = this.deps.bus.on('alert.changed', (notice) => {
         this.track(this.notify(notice));
       });
+      const offSafety = onSafetyNotices(
+        this.deps.bus,
+        () => this.clock.now(),
+        (n) => this.track(this.submit(n)),
+      );
+      this.unsubscribe = () => {
+        offAlerts();
+        offSafety();
+      };
     }
   }
 

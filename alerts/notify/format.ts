@@ -1,4 +1,5 @@
 import type { Severity } from '../../storage/types.js';
+import type { SafetySubject } from './safety.js';
 import type { AlertChange, Message, Notification } from './types.js';
 
 /**
@@ -95,10 +96,10 @@ function siteOf(n: Notification, o: FormatOptions): string {
   return o.siteName?.(n.alert.siteId) ?? n.alert.siteId;
 }
 
-function linkTo(o: FormatOptions, alertId?: string): string | null {
+function linkTo(o: FormatOptions, alertId?: string, view = 'alerts'): string | null {
   if (!o.baseUrl) return null;
   const base = o.baseUrl.replace(/\/+$/, '');
-  return alertId ? `${base}/#/alerts/${encodeURIComponent(alertId)}` : `${base}/#/alerts`;
+  return alertId ? `${base}/#/${view}/${encodeURIComponent(alertId)}` : `${base}/#/${view}`;
 }
 
 function localTime(ms: number, o: FormatOptions): string {
@@ -111,6 +112,7 @@ function localTime(ms: number, o: FormatOptions): string {
 
 /** `【紧急】紧急呼叫 Emergency call, room 203 — 阳光养老院` (with the change when it is not `opened`). */
 export function headline(n: Notification, o: FormatOptions = {}): string {
+  if (n.safety) return safetyHeadline(n.safety, siteOf(n, o), o);
   const a = n.alert;
   const drill = a.drill ? '【演练 Drill】' : '';
   const change = n.change === 'opened' ? '' : `[${CHANGE_LABEL[n.change]}] `;
@@ -149,7 +151,81 @@ function severityCounts(items: Notification[]): string {
     .join(', ');
 }
 
+const SAFETY_TAG: Record<SafetySubject['event'], string> = {
+  accident_classified: '【安全事故 Safety accident】',
+  accident_deadline_near: '【事故上报即将超时 Accident report due soon】',
+  accident_overdue: '【事故上报已超时 Accident report overdue】',
+  hazard_opened: '【新隐患 New hazard】',
+  hazard_overdue: '【隐患整改逾期 Hazard rectification overdue】',
+};
+
+const HAZARD_STATE: Record<string, string> = {
+  open: '待整改 open',
+  rectifying: '整改中 rectifying',
+  closed: '已销号 closed',
+};
+
+/** `12分05秒` / `12 min 05 s`: the time left to (or past) an accident's report deadline. */
+function minutes(s: number): [string, string] {
+  const abs = Math.abs(s);
+  const m = Math.floor(abs / 60);
+  const sec = String(abs % 60).padStart(2, '0');
+  return [`${m}分${sec}秒`, `${m} min ${sec} s`];
+}
+
+function safetyHeadline(x: SafetySubject, site: string, o: FormatOptions): string {
+  if ('accident' in x) {
+    const due = localTime(x.accident.deadlineAt, o);
+    const [zh, en] = minutes(x.remainingS);
+    const when =
+      x.event === 'accident_overdue'
+        ? `已超过1小时上报时限 ${zh} / ${en} past the 1-hour deadline (${due})`
+        : `须在 ${due} 前上报，剩余 ${zh} / report by ${due}, ${en} left`;
+    return `${SAFETY_TAG[x.event]}${x.accident.title} — ${site}：${when}`;
+  }
+  return `${SAFETY_TAG[x.event]}${x.hazard.title} — ${site}`;
+}
+
+function safetyRows(x: SafetySubject, n: Notification, o: FormatOptions): Array<[string, string]> {
+  const rows: Array<[string, string]> = [['机构 Site', `${siteOf(n, o)} (${n.alert.siteId})`]];
+  if ('accident' in x) {
+    const a = x.accident;
+    rows.push(
+      ['认定 Classified', `${localTime(a.classifiedAt, o)} · ${a.classifiedBy}`],
+      ['上报时限 Report deadline', localTime(a.deadlineAt, o)],
+      ['状态 State', a.state === 'overdue' ? '已超时 overdue' : '待上报 pending report'],
+    );
+    if (a.alertId) rows.push(['告警 Alert', a.alertId]);
+  } else {
+    const h = x.hazard;
+    rows.push(
+      ['类型 Kind', h.kind],
+      ['部位 Source', h.source],
+      ['状态 State', HAZARD_STATE[h.state] ?? h.state],
+      ['责任人 Responsible', h.responsible ?? '未指定 unassigned'],
+      ['整改期限 Rectify by', h.rectifyBy === null ? '未设定 not set' : localTime(h.rectifyBy, o)],
+      ['发现 Opened', localTime(h.openedAt, o)],
+    );
+  }
+  return rows;
+}
+
+function renderSafety(x: SafetySubject, n: Notification, o: FormatOptions): Rendered {
+  const title = headline(n, o);
+  const link = linkTo(o, n.alert.id, 'accident' in x ? 'accidents' : 'hazards');
+  const rows = safetyRows(x, n, o);
+  const textLines = [title, ...rows.map(([k, v]) => `${k}: ${v}`)];
+  const md = [`### ${title}`, '', ...rows.map(([k, v]) => `- **${k}**: ${v}`)];
+  if (link) {
+    textLines.push(`链接 Link: ${link}`);
+    md.push('', `[查看详情 Open](${link})`);
+  }
+  const short = `${title}${link ? ` ${link}` : ''}`;
+  return { title, text: textLines.join('\n'), markdown: md.join('\n'), short, link };
+}
+
 function renderSingle(n: Notification, o: FormatOptions): Rendered {
+  if (n.safety) return renderSafety(n.safety, n, o);
   const title = headline(n, o);
   const link = linkTo(o, n.alert.id);
   const rows = detailLines(n, o);

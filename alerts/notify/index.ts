@@ -13,6 +13,13 @@ export {
   type NotificationLog,
 } from './log.js';
 export { TokenBucket } from './rate-limit.js';
+export {
+  onSafetyNotices,
+  SAFETY_EVENTS,
+  type SafetyEvent,
+  type SafetySubject,
+  safetyNotification,
+} from './safety.js';
 export { HttpJsonSmsProvider, SmsChannel, type SmsProvider } from './sms.js';
 export { buildMessage, dotStuff, encodeHeaderWord, type SmtpOptions, sendMail } from './smtp.js';
 export { SqliteNotificationLog } from './sqlite-log.js';

@@ -1,5 +1,6 @@
 import { CarewatchError } from '../../lib/errors.js';
 import type { Alert, AuditEntry } from '../../storage/types.js';
+import type { SafetySubject } from './safety.js';
 
 /** What happened to the alert (the `change` of an `alert.changed` notice). */
 export type AlertChange = AuditEntry['action'];
@@ -20,6 +21,8 @@ export interface Notification {
   levelName: string;
   /** When the dispatcher took it in (ms since epoch). */
   createdAt: number;
+  /** An accident or hazard notice (then `alert` is its snapshot in alert shape, see safety.ts). */
+  safety?: SafetySubject | undefined;
 }
 
 export function dedupKeyOf(alertId: string, change: AlertChange, level: number): string {

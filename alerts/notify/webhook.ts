@@ -45,6 +45,8 @@ export interface WebhookBody {
     level: number;
     levelName: string;
     alert: Message['notifications'][number]['alert'];
+    /** Accident or hazard notices only: the accident or hazard itself (see safety.ts). */
+    safety?: Message['notifications'][number]['safety'];
   }>;
 }
 
@@ -90,6 +92,7 @@ export class WebhookChannel implements Channel {
         level: n.level,
         levelName: n.levelName,
         alert: n.alert,
+        ...(n.safety ? { safety: n.safety } : {}),
       })),
     };
     const body = JSON.stringify(payload);
