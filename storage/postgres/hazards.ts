@@ -229,7 +229,7 @@ export class PgHazardRepo implements HazardRepo {
   ): Promise<Hazard | null> {
     return tx(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `carewatch:false_alarms:${f.siteId}\u0000${f.source}`,
+        JSON.stringify(['carewatch:false_alarms', f.siteId, f.source]),
       ]);
       const r = await c.query(
         `INSERT INTO hazard_false_alarms (alert_id, site_id, source, resolved_at, note)

@@ -1,0 +1,126 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCIDENT_MIGRATIONS } from '../../alerts/accidents/sqlite-repo.js';
+import { HAZARD_MIGRATIONS } from '../../alerts/hazards/sqlite-repo.js';
+import { NOTIFY_MIGRATIONS } from '../../alerts/notify/sqlite-log.js';
+import { postgresUnavailable, startTestPostgres, type TestPostgres } from '../../lib/testkit/postgres.js';
+import { openPostgresCentralStore } from '../../storage/postgres/central-store.js';
+import {
+  PG_ACCIDENT_MIGRATIONS,
+  PG_HAZARD_MIGRATIONS,
+  PG_NOTIFY_MIGRATIONS,
+} from '../../storage/postgres/safety-schema.js';
+import { openPostgresSafetyStore } from '../../storage/postgres/safety-store.js';
+import { openSafetyStore, type SafetyStore } from '../../storage/safety-store.js';
+import { safetyStoreContract } from './safety-store.contract.js';
+
+const unavailable = postgresUnavailable();
+if (unavailable) console.warn(`PostgreSQL safety store tests skipped: ${unavailable}`);
+let server: TestPostgres | null = null;
+
+beforeAll(async () => {
+  if (unavailable) return;
+  server = await startTestPostgres();
+}, 120_000);
+afterAll(async () => server?.stop(), 60_000);
+
+async function sql(url: string, text: string): Promise<pg.QueryResult> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await c.query(text);
+  } finally {
+    await c.end();
+  }
+}
+
+safetyStoreContract(
+  'PostgreSQL',
+  async () => {
+    const url = await server!.createDatabase();
+    const stores: SafetyStore[] = [];
+    return {
+      async open() {
+        const s = await openPostgresSafetyStore(url);
+        stores.push(s);
+        return s;
+      },
+      exec: async (text) => void (await sql(url, text)),
+      close: async () => void (await Promise.all(stores.map((s) => s.close()))),
+    };
+  },
+  unavailable,
+);
+
+describe.skipIf(unavailable !== null)(
+  `PostgreSQL safety store${unavailable ? ` (skipped: ${unavailable})` : ''}`,
+  () => {
+    it('mirrors every SQLite migration version of the three sets', () => {
+      const versions = (ms: Array<{ version: number }>) => ms.map((m) => m.version);
+      expect(versions(PG_ACCIDENT_MIGRATIONS)).toEqual(versions(ACCIDENT_MIGRATIONS));
+      expect(versions(PG_HAZARD_MIGRATIONS)).toEqual(versions(HAZARD_MIGRATIONS));
+      expect(versions(PG_NOTIFY_MIGRATIONS)).toEqual(versions(NOTIFY_MIGRATIONS));
+    });
+
+    it('has the same tables and columns as the SQLite schema', async () => {
+      const url = await server!.createDatabase();
+      const store = await openPostgresSafetyStore(url);
+      try {
+        const Database = (await import('better-sqlite3')).default;
+        const lite = new Database(':memory:');
+        for (const m of [...ACCIDENT_MIGRATIONS, ...HAZARD_MIGRATIONS, ...NOTIFY_MIGRATIONS])
+          lite.exec(m.sql);
+        const tables = ['accidents', 'accident_reports', 'hazards', 'hazard_log', 'hazard_watches'];
+        tables.push('hazard_false_alarms', 'notifications');
+        for (const t of tables) {
+          const liteCols = (lite.pragma(`table_info(${t})`) as Array<{ name: string }>).map((c) => c.name);
+          const r = await sql(
+            url,
+            `SELECT column_name FROM information_schema.columns WHERE table_name = '${t}' AND column_name <> 'n'`,
+          );
+          expect(r.rows.map((x) => x.column_name).sort(), t).toEqual(liteCols.sort());
+        }
+        lite.close();
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('migrates once when several instances start together, beside the central store', async () => {
+      const url = await server!.createDatabase();
+      const central = await openPostgresCentralStore(url);
+      const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresSafetyStore(url)));
+      try {
+        for (const table of ['accident_migrations', 'hazard_migrations', 'notify_migrations']) {
+          const r = await sql(url, `SELECT version FROM ${table} ORDER BY version`);
+          expect(r.rows.map((x) => x.version)).toEqual([1]);
+        }
+        await expect(sql(url, 'TRUNCATE hazard_log CASCADE')).rejects.toThrow(/append-only/);
+        await expect(sql(url, 'TRUNCATE accident_reports CASCADE')).rejects.toThrow(/append-only/);
+      } finally {
+        await Promise.all([central.close(), ...stores.map((s) => s.close())]);
+      }
+    });
+
+    it('openSafetyStore picks PostgreSQL when given a URL: instances share what they write', async () => {
+      const url = await server!.createDatabase();
+      const [a, b] = await Promise.all([
+        openSafetyStore({ dataDir: '/nonexistent-carewatch-dir', postgresUrl: url }),
+        openSafetyStore({ dataDir: '/nonexistent-carewatch-dir', postgresUrl: url }),
+      ]);
+      try {
+        await a.hazards.watch({
+          alertId: 'al-1',
+          siteId: 's1',
+          source: 'cam-1',
+          kind: 'camera_offline',
+          title: 'cam',
+          checkAt: 5,
+        });
+        expect(await b.hazards.nextDueAt()).toBe(5);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+  },
+);
