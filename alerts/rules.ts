@@ -65,6 +65,16 @@ export function actionForEvent(env: Envelope): RuleAction {
             `Camera ${env.deviceId}${env.data.zone ? ` (${env.data.zone})` : ''} offline`,
           )
         : { op: 'resolve', type: 'camera_offline', note: 'camera online again' };
+    case 'camera_event':
+      // Tampering (covered, turned away, defocused) is an alert; motion is recorded only.
+      if (env.data.event !== 'tamper') return { op: 'none' };
+      return env.data.active
+        ? open(
+            'camera_tamper',
+            'warning',
+            `Camera ${env.deviceId} tampered with (covered, moved or defocused)`,
+          )
+        : { op: 'resolve', type: 'camera_tamper', note: 'camera view restored' };
     case 'recording_state':
       if (env.data.state === 'recording')
         return { op: 'resolve', type: 'recording_stalled', note: 'recording again' };

@@ -161,6 +161,40 @@ program
   });
 
 program
+  .command('cameras')
+  .description('ONVIF cameras')
+  .command('discover')
+  .description('WS-Discovery probe: prints each camera found and a cameras.devices YAML snippet')
+  .option('--unicast <host:port...>', 'probe these targets directly (loopback, routed networks)')
+  .option('--multicast', 'also probe 239.255.255.250:3702 (the default without --unicast)')
+  .option('--timeout <ms>', 'how long answers are collected', '3000')
+  .option('--username <user>', 'ONVIF user, to read model and profiles')
+  .option('--password <secret>', 'ONVIF password (or CAREWATCH_ONVIF_PASSWORD)')
+  .action(
+    async (f: {
+      unicast?: string[];
+      multicast?: boolean;
+      timeout: string;
+      username?: string;
+      password?: string;
+    }) => {
+      const { runDiscover } = await import('../gateway/adapters/onvif/discover-report.js');
+      process.exitCode = await runDiscover(
+        {
+          ...(f.unicast ? { unicast: f.unicast } : {}),
+          ...(f.multicast ? { multicast: true } : {}),
+          timeoutMs: Math.max(100, Number(f.timeout) || 3000),
+          ...(f.username ? { username: f.username } : {}),
+          ...((f.password ?? process.env.CAREWATCH_ONVIF_PASSWORD)
+            ? { password: f.password ?? process.env.CAREWATCH_ONVIF_PASSWORD }
+            : {}),
+        },
+        (t) => process.stdout.write(t),
+      );
+    },
+  );
+
+program
   .command('region')
   .description('manage the region tree')
   .command('add')

@@ -53,19 +53,50 @@ export const Dc09Config = Type.Object(
 );
 export type Dc09Config = Static<typeof Dc09Config>;
 
+/** An ONVIF camera: the stream, snapshot and device information are asked of the camera itself. */
+export const OnvifCameraSource = Type.Object(
+  {
+    host: Type.String({ minLength: 1, maxLength: 253, pattern: '^[^\\s/@]+$' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 80 }),
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    /** Never logged; put into the RTSP URL handed to ffmpeg when the camera needs it. */
+    password: Type.Optional(Type.String({ maxLength: 256 })),
+    /** Profile token or name; default: the first H.264 profile. */
+    profile: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    /** RTSP transport for recording (default tcp). */
+    transport: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
+    /** Device service path (default /onvif/device_service). */
+    path: Type.Optional(Type.String({ pattern: '^/[^\\s]*$', maxLength: 256 })),
+    /** Timeout of one SOAP request (default 5000 ms). */
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
+    /** Subscribe to PullPoint events (motion, tampering) where the camera offers them (default true). */
+    events: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type OnvifCameraSource = Static<typeof OnvifCameraSource>;
+
 export const CameraDevice = Type.Object(
   {
     deviceId: Id,
     /** entrance, reception_hall, duty_room, corridor, canteen, or another named public area */
     zone: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }),
     label: Type.Optional(Type.String({ maxLength: 128 })),
-    /** The camera's main stream (RTSP from its ONVIF profile, or any live ffmpeg input). */
-    streamUrl: Type.String({ minLength: 1, maxLength: 1000 }),
+    /** The camera's main stream (any live ffmpeg input); exactly one of `streamUrl` and `onvif`. */
+    streamUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    /** Resolve the stream from the camera over ONVIF; exactly one of `streamUrl` and `onvif`. */
+    onvif: Type.Optional(OnvifCameraSource),
     substreamUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
     transport: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // ajv reports e.g. "/cameras/devices/1: must have required property 'streamUrl'; ...
+    // must have required property 'onvif'" (neither) or "must match exactly one schema in oneOf" (both)
+    oneOf: [{ required: ['streamUrl'] }, { required: ['onvif'] }],
+  },
 );
+export type CameraDevice = Static<typeof CameraDevice>;
 
 export const CamerasConfig = Type.Object(
   {

@@ -7,23 +7,30 @@ import type { Outbox } from '../outbox.js';
 import type { RecorderEvent } from '../recorder/events.js';
 import { ffprobePath } from '../recorder/ffmpeg-args.js';
 import { ffprobeProber } from '../recorder/probe.js';
-import { Recorder } from '../recorder/recorder.js';
 import { SegmentIndex } from '../recorder/segment-index.js';
 import type { RetentionEvent } from '../retention/events.js';
 import { RetentionPolicy } from '../retention/policy.js';
 import { complianceReport } from '../retention/report.js';
 import { RetentionSweeper } from '../retention/sweeper.js';
+import { maskCredentials, type OnvifFailure } from './onvif/client.js';
+import { RecorderSet } from './onvif/recorder-set.js';
+import type { ResolvedCamera } from './onvif/resolve.js';
+import { OnvifCameraSupervisor } from './onvif/supervisor.js';
 
 const log = logger('gateway:cameras');
 
 /**
  * Cameras of the site: one supervised ffmpeg recorder each, the retention
  * sweeper with its 30-day floor, and the mapping of what they report to
- * protocol events (`camera_state`, `recording_state`, `retention_state`) and to
- * the camera entries of the inventory.
+ * protocol events (`camera_state`, `recording_state`, `retention_state`,
+ * `camera_event`) and to the camera entries of the inventory. A camera is
+ * either a fixed `streamUrl` or an `onvif:` camera whose stream is resolved
+ * over ONVIF at start and again after each recorder failure.
  */
 export class CameraModule {
-  private recorder: Recorder | undefined;
+  private recorder: RecorderSet | undefined;
+  private readonly onvif = new Map<string, OnvifCameraSupervisor>();
+  private stopping = false;
   private sweeper: RetentionSweeper | undefined;
   private index: SegmentIndex | undefined;
   private policy: RetentionPolicy | undefined;
@@ -46,16 +53,23 @@ export class CameraModule {
     const { config, db } = this.deps;
     this.policy = RetentionPolicy.from({ siteDays: config.retentionDays });
     this.index = new SegmentIndex(db);
-    this.recorder = new Recorder({
+    this.stopping = false;
+    this.recorder = new RecorderSet({
       rootDir: config.recordingsDir,
       index: this.index,
-      cameras: config.devices.map((c) => ({
-        cameraId: c.deviceId,
-        inputUrl: c.streamUrl,
-        ...(c.substreamUrl ? { substreamUrl: c.substreamUrl } : {}),
-        ...(c.transport ? { transport: c.transport } : {}),
-        segmentSeconds: config.segmentSeconds,
-      })),
+      cameras: config.devices.flatMap((c) =>
+        c.streamUrl
+          ? [
+              {
+                cameraId: c.deviceId,
+                inputUrl: c.streamUrl,
+                ...(c.substreamUrl ? { substreamUrl: c.substreamUrl } : {}),
+                ...(c.transport ? { transport: c.transport } : {}),
+                segmentSeconds: config.segmentSeconds,
+              },
+            ]
+          : [],
+      ),
       onEvent: (e) => this.onRecorder(e),
       probe: ffprobeProber(ffprobePath()),
     });
@@ -70,7 +84,68 @@ export class CameraModule {
     });
     await this.recorder.start();
     await this.sweeper.start();
-    log.info({ cameras: config.devices.length, policyDays: config.retentionDays }, 'cameras recording');
+    for (const c of config.devices) {
+      if (!c.onvif) continue;
+      const id = c.deviceId;
+      const onvif = c.onvif;
+      this.onvif.set(
+        id,
+        new OnvifCameraSupervisor({
+          cameraId: id,
+          source: onvif,
+          onResolved: (cam) =>
+            this.recorder!.record({
+              cameraId: id,
+              inputUrl: cam.streamUrl,
+              transport: onvif.transport ?? c.transport ?? 'tcp',
+              ...(c.substreamUrl ? { substreamUrl: c.substreamUrl } : {}),
+              segmentSeconds: config.segmentSeconds,
+            }),
+          onFailure: (reason, message) => this.onOnvifFailure(id, reason, message),
+          onRecovered: () => this.setOnline(id, true, undefined),
+          onCameraEvent: (e) => this.emit('camera_event', id, e),
+        }),
+      );
+    }
+    await Promise.all([...this.onvif.values()].map((s) => s.start()));
+    log.info(
+      { cameras: config.devices.length, onvif: this.onvif.size, policyDays: config.retentionDays },
+      'cameras recording',
+    );
+  }
+
+  /**
+   * The stream and snapshot of a camera as last resolved (ONVIF) or configured
+   * (`streamUrl`); undefined for an ONVIF camera not resolved yet. The
+   * credentials are the camera's own, for fetching its snapshot.
+   */
+  resolvedCamera(
+    cameraId: string,
+  ):
+    | { cameraId: string; streamUrl: string; snapshotUri?: string; username?: string; password?: string }
+    | undefined {
+    const sup = this.onvif.get(cameraId);
+    if (sup) {
+      const r: ResolvedCamera | undefined = sup.resolved;
+      return r ? { ...r } : undefined;
+    }
+    const c = this.deps.config.devices.find((d) => d.deviceId === cameraId);
+    return c?.streamUrl ? { cameraId, streamUrl: c.streamUrl } : undefined;
+  }
+
+  /** Resolution failed: the camera is offline for that reason; its recorder waits for the next resolution. */
+  private async onOnvifFailure(cameraId: string, reason: OnvifFailure, message: string): Promise<void> {
+    this.setOnline(cameraId, false, `${reason}: ${message}`);
+    await this.recorder?.suspend(cameraId);
+  }
+
+  private setOnline(cameraId: string, online: boolean, reason: string | undefined): void {
+    this.online.set(cameraId, online);
+    this.emit('camera_state', cameraId, {
+      state: online ? 'online' : 'offline',
+      zone: this.zoneOf(cameraId),
+      ...(reason ? { reason: maskCredentials(reason).slice(0, 256) } : {}),
+    });
   }
 
   /** Changes the retention policy (e.g. by a command from the central); below 30 days it is refused. */
@@ -81,14 +156,14 @@ export class CameraModule {
   }
 
   private emit(
-    kind: 'camera_state' | 'recording_state' | 'retention_state',
+    kind: 'camera_state' | 'recording_state' | 'retention_state' | 'camera_event',
     deviceId: string,
     data: object,
   ): void {
     void this.deps.outbox
       .add({ kind, deviceId, data: data as never })
       .catch((err) => log.error({ err, kind, deviceId }, 'camera event not stored'));
-    this.deps.changed();
+    if (kind !== 'camera_event') this.deps.changed();
   }
 
   private zoneOf(cameraId: string): string | undefined {
@@ -98,17 +173,17 @@ export class CameraModule {
   private onRecorder(e: RecorderEvent): void {
     switch (e.type) {
       case 'camera_offline':
-        this.online.set(e.cameraId, false);
-        this.emit('camera_state', e.cameraId, {
-          state: 'offline',
-          zone: this.zoneOf(e.cameraId),
-          reason: e.reason.slice(0, 256),
-        });
+        this.setOnline(e.cameraId, false, e.reason);
         break;
       case 'camera_online':
-        this.online.set(e.cameraId, true);
-        this.emit('camera_state', e.cameraId, { state: 'online', zone: this.zoneOf(e.cameraId) });
+        this.setOnline(e.cameraId, true, undefined);
         break;
+      case 'recording_exited': {
+        // ffmpeg failed (not stopped by us): ask the ONVIF camera for its stream again.
+        const running = this.recorder?.status().find((s) => s.cameraId === e.cameraId)?.running;
+        if (running && !this.stopping) void this.onvif.get(e.cameraId)?.refresh();
+        break;
+      }
       case 'recording_stalled':
         this.stalled.set(e.cameraId, true);
         this.emit('recording_state', e.cameraId, {
@@ -123,7 +198,7 @@ export class CameraModule {
       case 'recorder_error':
         this.emit('recording_state', e.cameraId, {
           state: 'stopped',
-          reason: `${e.code}: ${e.message}`.slice(0, 256),
+          reason: maskCredentials(`${e.code}: ${e.message}`).slice(0, 256),
         });
         break;
       case 'segment_indexed':
@@ -193,7 +268,12 @@ export class CameraModule {
     return this.deps.config.devices.map((c) => {
       const r = report.find((x) => x.cameraId === c.deviceId);
       const st = status.get(c.deviceId);
+      // Device information from ONVIF (the report schema admits extra fields).
+      const dev = this.onvif.get(c.deviceId)?.device;
       return {
+        ...(dev?.manufacturer ? { manufacturer: dev.manufacturer } : {}),
+        ...(dev?.model ? { model: dev.model } : {}),
+        ...(dev?.firmwareVersion ? { firmware: dev.firmwareVersion } : {}),
         deviceId: c.deviceId,
         type: 'camera' as const,
         zone: c.zone,
@@ -209,6 +289,9 @@ export class CameraModule {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.onvif.values()].map((s) => s.stop()));
+    this.onvif.clear();
     await this.sweeper?.stop();
     await this.recorder?.stop();
   }

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { cameraState, recordingState, retentionState } from './camera.js';
+import { cameraEvent } from './camera-event.js';
 import { emergencyCall } from './emergency-call.js';
 import { attendance, postCheck } from './fire-room.js';
 import { gatewayHeartbeat } from './gateway-heartbeat.js';
@@ -15,6 +16,7 @@ export const KINDS = {
   [panelAlarm.kind]: panelAlarm,
   [panelStatus.kind]: panelStatus,
   [cameraState.kind]: cameraState,
+  [cameraEvent.kind]: cameraEvent,
   [recordingState.kind]: recordingState,
   [retentionState.kind]: retentionState,
   [attendance.kind]: attendance,
@@ -37,6 +39,7 @@ export function isKnownKind(kind: string): kind is KindName {
 }
 
 export * from './camera.js';
+export * from './camera-event.js';
 export * from './emergency-call.js';
 export * from './fire-room.js';
 export * from './gateway-heartbeat.js';
