@@ -10,7 +10,7 @@ import { AlertService } from '../alerts/alert-service.js';
 import { FireRoomService } from '../alerts/fire-room/service.js';
 import {
   HAZARD_MIGRATIONS,
-  HazardService,
+  type HazardService,
   emitOnBus as hazardEmit,
   SqliteHazardRepo,
 } from '../alerts/hazards/index.js';
@@ -40,6 +40,7 @@ import { createCentralBus } from './bus.js';
 import { CommandService } from './commands.js';
 import type { CentralConfig } from './config.js';
 import { CoverageService } from './coverage.js';
+import { LiveHazardService } from './live-hazards.js';
 
 const log = logger('central');
 
@@ -186,13 +187,16 @@ export class Central {
       emit: accidentEmit(bus),
     });
     await this.accidents.start();
-    this.hazards = new HazardService({
-      repo: new SqliteHazardRepo(this.safetyDb),
-      clock,
-      alerts: store.alerts,
-      bus,
-      emit: hazardEmit(bus),
-    });
+    this.hazards = new LiveHazardService(
+      {
+        repo: new SqliteHazardRepo(this.safetyDb),
+        clock,
+        alerts: store.alerts,
+        bus,
+        emit: hazardEmit(bus),
+      },
+      (hazard, change) => this.hub.hazardChanged(hazard, change),
+    );
     await this.hazards.start();
     if (config.notify !== undefined) {
       const notify = parseNotifyConfig(config.notify, 'notify');

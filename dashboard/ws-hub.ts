@@ -3,25 +3,47 @@ import type { CentralBus } from '../central/bus.js';
 import { logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { Alert } from '../storage/types.js';
-import { canSeeAlert, type Scope } from './scope.js';
+import { canSeeAlert, canSeeSite, type Scope } from './scope.js';
 
 const log = logger('dashboard:ws');
+
+/** Accident and hazard notices pushed as `{ type: 'accident' | 'hazard', change, ... }`. */
+const ACCIDENT_CHANGES = {
+  'accident.classified': 'classified',
+  'accident.deadline_near': 'deadline_near',
+  'accident.overdue': 'overdue',
+  'accident.reported': 'reported',
+} as const;
+const HAZARD_CHANGES = { 'hazard.opened': 'opened', 'hazard.overdue': 'overdue' } as const;
 
 interface Subscriber {
   socket: WebSocket;
   scope: Scope;
 }
 
-/** Fans alert changes out to the supervisors allowed to see each site. */
+/** Fans alert, accident and hazard changes out to the supervisors allowed to see each site. */
 export class WsHub {
   private readonly subs = new Set<Subscriber>();
-  private off: (() => void) | undefined;
+  private offs: Array<() => void> = [];
   private ping: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: { bus: CentralBus; metrics: Metrics }) {}
 
   start(): void {
-    this.off = this.deps.bus.on('alert.changed', ({ alert, change }) => this.broadcast(alert, change));
+    const { bus } = this.deps;
+    this.offs = [bus.on('alert.changed', ({ alert, change }) => this.broadcast(alert, change))];
+    for (const [event, change] of Object.entries(ACCIDENT_CHANGES) as Array<
+      [keyof typeof ACCIDENT_CHANGES, string]
+    >) {
+      this.offs.push(
+        bus.on(event, (n) => this.toSite(n.accident.siteId, { type: 'accident', change, ...n })),
+      );
+    }
+    for (const [event, change] of Object.entries(HAZARD_CHANGES) as Array<
+      [keyof typeof HAZARD_CHANGES, string]
+    >) {
+      this.offs.push(bus.on(event, ({ hazard }) => this.hazardChanged(hazard, change)));
+    }
     this.ping = setInterval(() => {
       for (const s of this.subs) s.socket.ping();
     }, 25_000);
@@ -29,7 +51,8 @@ export class WsHub {
   }
 
   stop(): void {
-    this.off?.();
+    for (const off of this.offs) off();
+    this.offs = [];
     if (this.ping) clearInterval(this.ping);
     for (const s of this.subs) s.socket.close(1001, 'server shutting down');
     this.subs.clear();
@@ -59,6 +82,17 @@ export class WsHub {
     for (const s of this.subs) {
       if (canSeeAlert(s.scope, alert)) this.sendRaw(s, msg);
     }
+  }
+
+  /** A hazard change that has no bus notice of its own (assigned, closed). */
+  hazardChanged(hazard: { siteId: string }, change: string): void {
+    this.toSite(hazard.siteId, { type: 'hazard', change, hazard });
+  }
+
+  /** To every subscriber whose scope includes the site (as the accident and hazard routes check). */
+  private toSite(siteId: string, obj: Record<string, unknown>): void {
+    const msg = JSON.stringify({ ...obj, at: Date.now() });
+    for (const s of this.subs) if (canSeeSite(s.scope, siteId)) this.sendRaw(s, msg);
   }
 
   private send(s: Subscriber, obj: unknown): void {
