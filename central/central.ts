@@ -1,25 +1,10 @@
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import {
-  ACCIDENT_MIGRATIONS,
-  AccidentService,
-  emitOnBus as accidentEmit,
-  SqliteAccidentRepo,
-} from '../alerts/accidents/index.js';
+import { AccidentService, emitOnBus as accidentEmit } from '../alerts/accidents/index.js';
 import { AlertService } from '../alerts/alert-service.js';
 import { FireRoomService } from '../alerts/fire-room/service.js';
-import {
-  HAZARD_MIGRATIONS,
-  type HazardService,
-  emitOnBus as hazardEmit,
-  SqliteHazardRepo,
-} from '../alerts/hazards/index.js';
-import {
-  createChannels,
-  NotificationDispatcher,
-  parseNotifyConfig,
-  SqliteNotificationLog,
-} from '../alerts/notify/index.js';
+import { type HazardService, emitOnBus as hazardEmit } from '../alerts/hazards/index.js';
+import { createChannels, NotificationDispatcher, parseNotifyConfig } from '../alerts/notify/index.js';
 import { dashboardApp } from '../dashboard/app.js';
 import { Sessions } from '../dashboard/auth.js';
 import { WsHub } from '../dashboard/ws-hub.js';
@@ -33,7 +18,7 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import { logger } from '../lib/logger.js';
 import { Metrics } from '../lib/metrics.js';
 import { openCentralStore } from '../storage/open-store.js';
-import { type Db, migrate, openDatabase } from '../storage/sqlite/open.js';
+import { openSafetyStore, type SafetyStore } from '../storage/safety-store.js';
 import { createTimeSeries, TelemetryRecorder, type TimeSeries } from '../storage/timeseries/index.js';
 import type { CentralStore } from '../storage/types.js';
 import { createCentralBus } from './bus.js';
@@ -71,8 +56,7 @@ export class Central {
   notifier: NotificationDispatcher | undefined;
   accidents!: AccidentService;
   hazards!: HazardService;
-  private safetyDb: Db | undefined;
-  private notifyDb: Db | undefined;
+  private safety: SafetyStore | undefined;
   private ready = false;
   ports: { mqtt?: number; mqtts?: number; http?: number } = {};
 
@@ -176,12 +160,15 @@ export class Central {
       clock,
     });
     await this.coverage.start();
-    // accidents and the hazard ledger keep their tables in an SQLite file of the data directory
-    this.safetyDb = openDatabase(centralDbPath(config), { synchronous: 'FULL' });
-    migrate(this.safetyDb, ACCIDENT_MIGRATIONS, 'accident_migrations');
-    migrate(this.safetyDb, HAZARD_MIGRATIONS, 'hazard_migrations');
+    // accidents, the hazard ledger and the notification log live where the central store does:
+    // in its PostgreSQL database (shared by all instances), else in SQLite files of the data directory
+    const safety = await openSafetyStore({
+      dataDir: config.dataDir,
+      postgresUrl: config.storage.postgresUrl,
+    });
+    this.safety = safety;
     this.accidents = new AccidentService({
-      repo: new SqliteAccidentRepo(this.safetyDb),
+      repo: safety.accidents,
       clock,
       alerts: store.alerts,
       emit: accidentEmit(bus),
@@ -189,7 +176,7 @@ export class Central {
     await this.accidents.start();
     this.hazards = new LiveHazardService(
       {
-        repo: new SqliteHazardRepo(this.safetyDb),
+        repo: safety.hazards,
         clock,
         alerts: store.alerts,
         bus,
@@ -200,9 +187,7 @@ export class Central {
     await this.hazards.start();
     if (config.notify !== undefined) {
       const notify = parseNotifyConfig(config.notify, 'notify');
-      this.notifyDb = openDatabase(join(config.dataDir, 'notifications.db'), { synchronous: 'FULL' });
-      const log = new SqliteNotificationLog(this.notifyDb);
-      log.migrate();
+      const log = safety.notifyLog();
       this.notifier = new NotificationDispatcher({
         config: notify,
         channels: createChannels(notify, { clock }),
@@ -251,9 +236,8 @@ export class Central {
     await this.http?.close();
     await this.hazards?.stop();
     await this.accidents?.stop();
-    this.safetyDb?.close();
     await this.notifier?.stop();
-    this.notifyDb?.close();
+    await this.safety?.close();
     await this.coverage?.stop();
     await this.fireRoom?.stop();
     await this.alerts?.stop();
