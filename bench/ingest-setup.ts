@@ -1,0 +1,96 @@
+/**
+ * Set-up shared by the parts of `bench:ingest`: provisioning many gateways in
+ * batches through the library (one store connection, hashes computed in
+ * parallel), central processes started from a written config, and a
+ * process's resident memory.
+ */
+import { randomBytes, scrypt } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { hashPassword } from '../lib/passwords.js';
+import { cli, freePort, type Proc } from '../lib/testkit/procs.js';
+import { openCentralStore } from '../storage/open-store.js';
+import type { BenchGateway } from './ingest-load.js';
+
+/**
+ * An scrypt hash in the store's format with N=2^10 instead of 2^15: the
+ * verifier reads N from the hash, so a gateway provisioned this way logs in
+ * through the same code path, about 32 times cheaper. Used only where the
+ * benchmark says so (the 10,000-connection memory figure).
+ */
+export function lightHash(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const n = 1 << 10;
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, 32, { N: n, r: 8, p: 1 }, (err, key) =>
+      err
+        ? reject(err)
+        : resolve(`scrypt$${n}$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`),
+    ),
+  );
+}
+
+/** Sites and gateways written through the repository, `batch` hashes at a time. */
+export async function provisionMany(
+  target: { dataDir: string; postgresUrl?: string | undefined },
+  gateways: BenchGateway[],
+  opts: { light?: boolean; batch?: number; progress?: (done: number) => void } = {},
+): Promise<void> {
+  const store = await openCentralStore(target);
+  const hash = opts.light ? lightHash : hashPassword;
+  const batch = opts.batch ?? 16;
+  try {
+    for (let i = 0; i < gateways.length; i += batch) {
+      const part = gateways.slice(i, i + batch);
+      const hashes = await Promise.all(part.map((g) => hash(g.password)));
+      for (const [j, g] of part.entries()) {
+        await store.registry.upsertSite({ id: g.siteId, name: g.siteId, region: null });
+        await store.registry.putGateway({ id: g.gatewayId, siteId: g.siteId, secretHash: hashes[j]! });
+      }
+      opts.progress?.(i + part.length);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+export interface CentralProc {
+  proc: Proc;
+  pid: number;
+  mqttPort: number;
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+/** A `carewatch central` process with the given config (ports chosen here unless set). */
+export async function startCentralProc(
+  dir: string,
+  name: string,
+  config: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CentralProc> {
+  const httpPort = await freePort();
+  const mqttPort = await freePort();
+  const mqtt = { port: mqttPort, ...(config.mqtt as object | undefined) };
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, stringify({ ...config, mqtt, http: { port: httpPort } }));
+  const proc = cli(['central', '--config', file], env);
+  await proc.waitFor(/central ready/, 60_000);
+  return {
+    proc,
+    pid: proc.child.pid!,
+    mqttPort,
+    httpPort,
+    stop: async () => {
+      await proc.kill('SIGTERM');
+    },
+  };
+}
+
+/** Resident set size of a process in bytes (Linux /proc). */
+export function rssOf(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) * 1024;
+}
