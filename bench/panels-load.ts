@@ -63,9 +63,12 @@ async function drive(opts: LoadOptions, steps: Step[]): Promise<LoadResult> {
   return r;
 }
 
-/** DC-09 panels (distinct accounts) sending Contact ID or SIA fire alarms and restores. */
+/**
+ * DC-09 panels (distinct accounts) sending Contact ID or SIA fire alarms and
+ * their restores, or periodic test reports (`test`: no alert downstream).
+ */
 export async function dc09Load(
-  opts: LoadOptions & { accounts: string[]; key?: string; format: 'cid' | 'sia' },
+  opts: LoadOptions & { accounts: string[]; key?: string; format: 'cid' | 'sia'; events?: 'fire' | 'test' },
 ): Promise<LoadResult> {
   const diallers = opts.accounts.slice(0, opts.connections).map(
     (account) =>
@@ -84,7 +87,11 @@ export async function dc09Load(
       opts,
       diallers.map((d) => async (i) => {
         const zone = 1 + (Math.floor(i / 2) % 50);
-        const res = await d.sendEvent({ code: 'fire', qualifier: i % 2 ? 'restore' : 'new', zone });
+        const res = await d.sendEvent(
+          opts.events === 'test'
+            ? { code: 'test', zone: 0 }
+            : { code: 'fire', qualifier: i % 2 ? 'restore' : 'new', zone },
+        );
         return res.type === 'ACK' ? 'ack' : res.type;
       }),
     );
@@ -93,15 +100,21 @@ export async function dc09Load(
   }
 }
 
-/** GB/T 26875.3 transmission devices (distinct addresses) reporting a part's fire and its restore. */
-export async function gb26875Load(opts: LoadOptions): Promise<LoadResult> {
+/** Part status words: normal plus fire (bit 1) or start (bit 5, linked equipment started: no alert downstream). */
+const ACTIVE = { fire: 0x0003, start: 0x0021 } as const;
+const NORMAL = 0x0001;
+
+/** GB/T 26875.3 transmission devices (distinct addresses) reporting a part state and its restore. */
+export async function gb26875Load(
+  opts: LoadOptions & { state?: keyof typeof ACTIVE; addressBase?: number },
+): Promise<LoadResult> {
   const devices = Array.from(
     { length: opts.connections },
     (_, i) =>
       new Gb26875DeviceSim({
         host: '127.0.0.1',
         port: opts.port,
-        address: 0x1000 + i,
+        address: (opts.addressBase ?? 0x1000) + i,
         confirmTimeoutMs: 5000,
         maxAttempts: 1,
       }),
@@ -113,7 +126,7 @@ export async function gb26875Load(opts: LoadOptions): Promise<LoadResult> {
       opts,
       devices.map((d) => async (i) => {
         const part = parts[Math.floor(i / 2) % parts.length] as string;
-        const res = await (i % 2 ? d.restore(part) : d.fire(part));
+        const res = await d.partState(part, i % 2 ? NORMAL : ACTIVE[opts.state ?? 'fire']);
         return res.confirmed ? 'ack' : res.denied ? 'deny' : 'no_confirm';
       }),
     );

@@ -96,7 +96,14 @@ async function runOne(sc: Scenario, bare: boolean): Promise<Run> {
 const rate = (r: LoadResult) => r.acked / r.seconds;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
-async function throughput(): Promise<string[]> {
+/** Bare-server rates of the plain DC-09 and the GB 26875 runs, baselines for (c). */
+interface Baselines {
+  dc09: number;
+  gb26875: number;
+}
+
+async function throughput(): Promise<{ lines: string[]; bare: Baselines }> {
+  const bare: Baselines = { dc09: Number.NaN, gb26875: Number.NaN };
   const lines = [
     `(a) frames acknowledged per second: ${CONNS} closed-loop connections on loopback, ${SECONDS} s per run after ${WARM_S} s warm-up`,
   ];
@@ -105,6 +112,8 @@ async function throughput(): Promise<string[]> {
     const real = await runOne(sc, false);
     const rb = summary(base.load.rtt);
     const rr = summary(real.load.rtt);
+    if (sc.protocol === 'gb26875') bare.gb26875 = rate(base.load);
+    else if (!sc.key) bare.dc09 = rate(base.load);
     const other = Object.entries(real.load.other)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
@@ -115,7 +124,7 @@ async function throughput(): Promise<string[]> {
       `    check: ${real.load.ackedTotal} acknowledged, ${real.server.delivered} sink deliveries, ${real.server.counters.duplicates ?? 0} duplicates${other ? `, not acknowledged: ${other}` : ''}`,
     );
   }
-  return lines;
+  return { lines, bare };
 }
 
 async function bareBrokerHop(n: number): Promise<number[]> {
@@ -152,7 +161,36 @@ interface FireSource {
   close(): Promise<void>;
 }
 
-async function latency(): Promise<string[]> {
+/**
+ * (c) The gateway process as a whole: the same closed-loop load against its
+ * receivers, whose sinks write to the outbox (fsync'd group commit) before
+ * the ACK / confirm, and which forwards everything to the central. Events
+ * that open no alert: DC-09 periodic tests, GB 26875 part "start" and its
+ * restore. Ratios against the bare servers of (a).
+ */
+async function gatewayThroughput(dc09Port: number, gbPort: number, bare: Baselines): Promise<string[]> {
+  const opts: LoadOptions = {
+    port: dc09Port,
+    connections: CONNS,
+    warmSeconds: WARM_S,
+    seconds: SECONDS,
+    maxFrames: MAX_FRAMES,
+  };
+  const d = await dc09Load({ ...opts, accounts: ACCOUNTS, format: 'cid', events: 'test' });
+  const g = await gb26875Load({ ...opts, port: gbPort, state: 'start', addressBase: 0x2000 });
+  const line = (name: string, r: LoadResult, base: number) => {
+    const x = summary(r.rtt);
+    const other = Object.entries(r.other).map(([k, v]) => `${k} ${v}`);
+    return `  ${name}: ${fmt(rate(r))} frames/s  rtt p50 ${ms(x.p50)} p99 ${ms(x.p99)}  = ${(rate(r) / base).toFixed(2)}× bare server${other.length ? `  (not acknowledged: ${other.join(', ')})` : ''}`;
+  };
+  return [
+    `(c) frames acknowledged per second by the gateway process (outbox sink, fsync; forwarding to the central), ${CONNS} connections, ${SECONDS} s`,
+    line('DC-09 ADM-CID plain, periodic tests', d, bare.dc09),
+    line('GB/T 26875.3 part start/restore', g, bare.gb26875),
+  ];
+}
+
+async function fullStack(bare: Baselines): Promise<string[]> {
   const dir = tempDir('cw-bench-panels-');
   const s = await setupSite(dir.path, {
     devices: ['btn-1'],
@@ -165,6 +203,7 @@ async function latency(): Promise<string[]> {
         accounts: [
           { account: '1234', label: '报警主机' },
           { account: '5678', key: AES128 },
+          ...ACCOUNTS.map((account) => ({ account })),
         ],
       },
       gb26875: { host: '127.0.0.1', port: 0, devices: [{ address: 7, label: '用户信息传输装置' }] },
@@ -247,7 +286,7 @@ async function latency(): Promise<string[]> {
         `  ${r.name}: p50 ${ms(x.p50)}  p99 ${ms(x.p99)}  max ${ms(x.max)}  (p50 ${(x.p50 / f.p50).toFixed(1)}× floor, p99 ${(x.p99 / f.p99).toFixed(1)}× floor)`,
       );
     }
-    return lines;
+    return [...lines, ...(await gatewayThroughput(dc09Port, gbPort, bare))];
   } finally {
     for (const src of sources) await src.close().catch(() => {});
     await gateway.kill();
@@ -260,9 +299,8 @@ async function main(): Promise<void> {
   requireBuild();
   const started = performance.now();
   const a = await throughput();
-  console.log(a.join('\n'));
-  const b = await latency();
-  console.log(b.join('\n'));
+  console.log(a.lines.join('\n'));
+  console.log((await fullStack(a.bare)).join('\n'));
   console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
