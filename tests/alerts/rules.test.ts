@@ -87,4 +87,19 @@ describe('alert rules', () => {
       { op: 'none' },
     );
   });
+  it('camera tampering opens a camera_tamper warning and its end resolves it; motion is recorded only', () => {
+    expect(actionForEvent(env('camera_event', { event: 'tamper', active: true }, 'cam-gate'))).toEqual({
+      op: 'open',
+      type: 'camera_tamper',
+      severity: 'warning',
+      title: expect.stringContaining('cam-gate'),
+      escalates: false,
+    });
+    expect(actionForEvent(env('camera_event', { event: 'tamper', active: false }))).toMatchObject({
+      op: 'resolve',
+      type: 'camera_tamper',
+    });
+    expect(actionForEvent(env('camera_event', { event: 'motion', active: true }))).toEqual({ op: 'none' });
+    expect(actionForEvent(env('camera_event', { event: 'motion', active: false }))).toEqual({ op: 'none' });
+  });
 });
