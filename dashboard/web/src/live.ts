@@ -1,6 +1,8 @@
 import type { Alert } from './api.js';
 
 type Listener = (alerts: Map<string, Alert>, change?: { change: string; alert: Alert }) => void;
+/** Any message of the socket (accident and hazard changes are handled in views/accidents-live.ts). */
+export type MessageListener = (msg: { type: string; [k: string]: unknown }) => void;
 
 /**
  * The supervisor WebSocket: a snapshot, then every change in scope.
@@ -12,6 +14,7 @@ export class LiveAlerts {
   private retry = 500;
   private closed = false;
   private listeners = new Set<Listener>();
+  private messageListeners = new Set<MessageListener>();
   onConnection: (up: boolean) => void = () => {};
 
   connect(): void {
@@ -34,6 +37,7 @@ export class LiveAlerts {
         alert?: Alert;
         change?: string;
       };
+      for (const fn of this.messageListeners) fn(msg);
       if (msg.type === 'snapshot') {
         this.alerts.clear();
         for (const a of msg.alerts ?? []) this.alerts.set(a.id, a);
@@ -53,6 +57,11 @@ export class LiveAlerts {
   on(fn: Listener): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  onMessage(fn: MessageListener): () => void {
+    this.messageListeners.add(fn);
+    return () => this.messageListeners.delete(fn);
   }
 
   private emit(change?: { change: string; alert: Alert }): void {

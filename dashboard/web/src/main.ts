@@ -2,17 +2,31 @@ import { ApiError, login, logout, type Me, me } from './api.js';
 import { h } from './dom.js';
 import { currentLang, setLang, t } from './i18n.js';
 import { LiveAlerts } from './live.js';
+import { accidentsView } from './views/accidents.js';
+import { safety } from './views/accidents-live.js';
 import { alertsView } from './views/alerts.js';
 import { archiveView } from './views/archive.js';
 import { chartsView } from './views/charts.js';
 import { coverageView } from './views/coverage.js';
 import { fireRoomView } from './views/fire-room.js';
+import { hazardsView } from './views/hazards.js';
 import { sitesView } from './views/sites.js';
 
-const ROUTES = ['alerts', 'sites', 'coverage', 'fire-room', 'archive', 'charts'] as const;
+const ROUTES = [
+  'alerts',
+  'accidents',
+  'hazards',
+  'sites',
+  'coverage',
+  'fire-room',
+  'archive',
+  'charts',
+] as const;
 type Route = (typeof ROUTES)[number];
 const LABEL: Record<Route, string> = {
   alerts: 'alerts',
+  accidents: 'accidents',
+  hazards: 'hazards',
   sites: 'sites',
   coverage: 'coverage',
   'fire-room': 'fireRoom',
@@ -52,7 +66,8 @@ function header(): void {
 }
 
 function current(): Route {
-  const r = location.hash.replace(/^#\//, '') as Route;
+  // `#/accidents/<id>` and `#/accidents?alert=<id>` belong to the accidents view
+  const r = location.hash.replace(/^#\//, '').split(/[/?]/)[0] as Route;
   return ROUTES.includes(r) ? r : 'alerts';
 }
 
@@ -66,6 +81,12 @@ async function render(): Promise<void> {
     switch (current()) {
       case 'alerts':
         cleanup = alertsView(view, live!, user);
+        break;
+      case 'accidents':
+        cleanup = await accidentsView(view, live!, user);
+        break;
+      case 'hazards':
+        cleanup = await hazardsView(view, user);
         break;
       case 'sites':
         await sitesView(view);
@@ -121,6 +142,7 @@ function started(): void {
   live?.close();
   live = new LiveAlerts();
   live.onConnection = setConn;
+  safety.attach(live);
   live.connect();
   if ('Notification' in window && Notification.permission === 'default')
     void Notification.requestPermission();
@@ -134,6 +156,7 @@ document.getElementById('lang')!.addEventListener('click', () => {
 document.getElementById('logout')!.addEventListener('click', async () => {
   await logout();
   live?.close();
+  safety.detach();
   user = null;
   setConn(false);
   void render();

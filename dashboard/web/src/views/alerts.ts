@@ -2,6 +2,8 @@ import { type Alert, api, type Me } from '../api.js';
 import { h } from '../dom.js';
 import { fmtTime, t } from '../i18n.js';
 import type { LiveAlerts } from '../live.js';
+import { boardAccidentCell } from './accidents-countdown.js';
+import { safety } from './accidents-live.js';
 
 const SEVERITY_ORDER = ['critical', 'major', 'minor', 'warning', 'info'];
 
@@ -64,6 +66,7 @@ export function alertsView(root: HTMLElement, live: LiveAlerts, user: Me): () =>
             a.count > 1 ? ` ×${a.count}` : '',
             a.drill ? h('span', { class: 'badge warn' }, ' 演练 drill') : '',
             a.suppressed ? h('span', { class: 'badge' }, ` ${t('suppressed')}`) : '',
+            boardAccidentCell(a.id),
           ),
           h('td', {}, a.siteId),
           h('td', { class: 'state' }, t(a.state)),
@@ -95,6 +98,18 @@ export function alertsView(root: HTMLElement, live: LiveAlerts, user: Me): () =>
                     onclick: () => void act('resolve'),
                   },
                   t('resolve'),
+                )
+              : '',
+            ' ',
+            user.can.resolve && a.state !== 'resolved' && !safety.byAlert(a.id)
+              ? h(
+                  'a',
+                  {
+                    class: 'link',
+                    href: `#/accidents?alert=${encodeURIComponent(a.id)}`,
+                    'data-action': 'accident',
+                  },
+                  t('classifyAccident'),
                 )
               : '',
           ),

@@ -1,6 +1,7 @@
 import { api } from '../api.js';
 import { h, table } from '../dom.js';
 import { fmtTime, t } from '../i18n.js';
+import { attendanceTimeline } from './fire-room-timeline.js';
 import { sitePicker } from './site-picker.js';
 
 interface Room {
@@ -128,6 +129,8 @@ export async function fireRoomView(root: HTMLElement): Promise<void> {
           x.note,
         ]),
       ),
+      h('h3', {}, t('attendanceTimeline')),
+      attendanceTimeline(room.attendance, s.present, new Map(room.roster.map((o) => [o.id, o.name])), now),
       h('h3', {}, t('present')),
       table(
         ['time', 'device', 'kind'].map(t),
