@@ -7,9 +7,10 @@
  * Each alert is opened (button press on the gateway's local bus),
  * acknowledged (REST POST as the administrator) and resolved (bedside
  * cancel); for each broadcast the time from the trigger to the arrival at
- * every client is recorded. Baseline, same run, same client count and the
- * same message bytes: a bare `ws` server process (bench/ws-broadcast-server.ts)
- * broadcasting on a control message.
+ * every client is recorded. Baseline, same run, same client count, same
+ * message bytes: a bare `ws` server process (bench/ws-broadcast-server.ts)
+ * with its own N clients, which relays each message right after the central
+ * has delivered it, so both see the same load of a shared machine.
  */
 import { execSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -93,21 +94,76 @@ class Collector {
   }
 }
 
-function checkFdLimit(clients: number): void {
+/** The bench process holds `sockets` client sockets at once. */
+function checkFdLimit(sockets: number): void {
   const limit = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim());
-  if (Number.isFinite(limit) && limit < clients + 256)
+  if (Number.isFinite(limit) && limit < sockets + 256)
     throw new Error(
-      `open-file limit ${limit} is too low for ${clients} WebSocket clients: raise it (ulimit -n ${clients * 2 + 256}) or lower BENCH_WS_CLIENTS`,
+      `open-file limit ${limit} is too low for ${sockets} WebSocket clients: raise it (ulimit -n ${sockets + 256}) or lower BENCH_WS_CLIENTS`,
     );
 }
 
-interface CentralRun {
-  rows: LatencyRow[];
-  messages: string[];
-  connectMs: number;
+/** The bare `ws` server process and its clients, started before and measured in turn with the central. */
+class Baseline {
+  readonly rows = new Collector('bare ws server (baseline): the same messages, relayed in turn');
+  connectMs = 0;
+  private pool: WsPool | undefined;
+  private ctl: WebSocket | undefined;
+  private readonly server = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'ws-broadcast-server.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+
+  async start(clients: number): Promise<void> {
+    const port = await new Promise<number>((res, rej) => {
+      const t = setTimeout(() => rej(new Error('baseline ws server did not start in 10 s')), 10_000);
+      let out = '';
+      this.server.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = out.match(/listening (\d+)/);
+        if (m) {
+          clearTimeout(t);
+          res(Number(m[1]));
+        }
+      });
+      this.server.once('exit', (code) => rej(new Error(`baseline ws server exited (${code})`)));
+    });
+    const t0 = performance.now();
+    this.pool = await WsPool.connect({ n: clients, url: `ws://127.0.0.1:${port}/` });
+    this.connectMs = performance.now() - t0;
+    const c = new WebSocket(`ws://127.0.0.1:${port}/ctl`, { perMessageDeflate: false });
+    this.ctl = c;
+    await new Promise<void>((res, rej) => {
+      c.once('open', () => res());
+      c.once('error', rej);
+    });
+  }
+
+  /** Has the bare server broadcast `raw` (a message the central just sent) and times it the same way. */
+  async relay(raw: string, keep: boolean): Promise<void> {
+    const markers = [raw.match(/"change":"[a-z]+"/)![0], raw.match(/"id":"[^"]+"/)![0]];
+    const wait = this.pool!.arm(markers);
+    const t = performance.now();
+    this.ctl!.send(raw);
+    const a = await wait;
+    if (keep) this.rows.add(t, a);
+    await sleep(PAUSE_MS);
+  }
+
+  stop(): void {
+    this.ctl?.close();
+    this.pool?.close();
+    this.server.kill('SIGTERM');
+  }
 }
 
-async function runCentral(clients: number, alerts: number): Promise<CentralRun> {
+interface Run {
+  rows: LatencyRow[];
+  baseline: LatencyRow;
+  messageBytes: number;
+  connectMs: { central: number; baseline: number };
+}
+
+async function run(clients: number, alerts: number): Promise<Run> {
   const dir = tempDir('cw-bench-fanout-');
   const devices = ['btn-1', 'btn-2', 'btn-3', 'btn-4'];
   const s = await setupSite(dir.path, { devices, heartbeatS: 5 });
@@ -124,6 +180,7 @@ async function runCentral(clients: number, alerts: number): Promise<CentralRun> 
   });
   const central = await startCentral(s);
   const gateway = await startGateway(s);
+  const baseline = new Baseline();
   let pool: WsPool | undefined;
   let dev: mqtt.MqttClient | undefined;
   try {
@@ -136,125 +193,90 @@ async function runCentral(clients: number, alerts: number): Promise<CentralRun> 
       headers: (i) => ({ authorization: `Bearer ${tokens[i % tokens.length]}` }),
     });
     const connectMs = performance.now() - t0;
+    await baseline.start(clients);
     dev = await mqtt.connectAsync(`mqtt://127.0.0.1:${s.busPort}`, { clientId: 'bench-button' });
     const rows = {
       opened: new Collector('central: opened (button press → gateway → central)'),
       acknowledged: new Collector('central: acknowledged (REST POST /api/alerts/:id/ack)'),
       resolved: new Collector('central: resolved (bedside cancel → gateway → central)'),
     };
-    const messages: string[] = [];
+    let bytes = 0;
     const p = pool;
     const d = dev;
+    /** One central broadcast: arm, trigger, collect; then the bare server relays the same bytes. */
+    const step = async (
+      rows: Collector,
+      markers: string[],
+      trigger: () => Promise<void>,
+      keep: boolean,
+    ): Promise<string> => {
+      const wait = p.arm(markers);
+      const t = performance.now();
+      await trigger();
+      const a = await wait;
+      if (!a.raw) throw new Error(`no ${markers.join(' ')} at client 0 (${a.missing} clients missing it)`);
+      if (keep) {
+        rows.add(t, a);
+        bytes += Buffer.byteLength(a.raw);
+      }
+      await sleep(PAUSE_MS);
+      await baseline.relay(a.raw, keep);
+      return a.raw;
+    };
+    const press = (device: string, action: string) => async () => {
+      await d.publishAsync(`zigbee2mqtt/${device}`, JSON.stringify({ action }), { qos: 1 });
+    };
     for (let k = 0; k < WARMUP + alerts; k++) {
       const device = devices[k % devices.length]!;
       const keep = k >= WARMUP;
-      let wait = p.arm(['"change":"opened"', `"source":"${device}"`]);
-      let t = performance.now();
-      await d.publishAsync(`zigbee2mqtt/${device}`, JSON.stringify({ action: 'single' }), { qos: 1 });
-      let a = await wait;
-      if (!a.raw) throw new Error(`alert for ${device} never reached client 0`);
-      if (keep) rows.opened.add(t, a);
-      const opened = a.raw;
+      const opened = await step(
+        rows.opened,
+        ['"change":"opened"', `"source":"${device}"`],
+        press(device, 'single'),
+        keep,
+      );
       const id = (JSON.parse(opened) as { alert: { id: string } }).alert.id;
-      await sleep(PAUSE_MS);
-
-      wait = p.arm(['"change":"acknowledged"', `"id":"${id}"`]);
-      t = performance.now();
-      const r = await fetch(`${s.base}/api/alerts/${id}/ack`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${tokens[0]}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ note: 'bench' }),
-      });
-      if (!r.ok) throw new Error(`ack failed: ${r.status} ${await r.text()}`);
-      a = await wait;
-      if (keep) rows.acknowledged.add(t, a);
-      const acked = a.raw;
-      await sleep(PAUSE_MS);
-
-      wait = p.arm(['"change":"resolved"', `"id":"${id}"`]);
-      t = performance.now();
-      await d.publishAsync(`zigbee2mqtt/${device}`, JSON.stringify({ action: 'double' }), { qos: 1 });
-      a = await wait;
-      if (keep) rows.resolved.add(t, a);
-      if (k === WARMUP && acked && a.raw) messages.push(opened, acked, a.raw);
-      await sleep(PAUSE_MS);
+      await step(
+        rows.acknowledged,
+        ['"change":"acknowledged"', `"id":"${id}"`],
+        async () => {
+          const r = await fetch(`${s.base}/api/alerts/${id}/ack`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${tokens[0]}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ note: 'bench' }),
+          });
+          if (!r.ok) throw new Error(`ack failed: ${r.status} ${await r.text()}`);
+        },
+        keep,
+      );
+      await step(rows.resolved, ['"change":"resolved"', `"id":"${id}"`], press(device, 'double'), keep);
     }
-    return { rows: [rows.opened.row(), rows.acknowledged.row(), rows.resolved.row()], messages, connectMs };
+    return {
+      rows: [rows.opened.row(), rows.acknowledged.row(), rows.resolved.row()],
+      baseline: baseline.rows.row(),
+      messageBytes: Math.round(bytes / (3 * alerts)),
+      connectMs: { central: connectMs, baseline: baseline.connectMs },
+    };
   } finally {
     await dev?.endAsync();
     pool?.close();
+    baseline.stop();
     await gateway.kill();
     await central.kill();
     dir.cleanup();
   }
 }
 
-async function runBaseline(
-  clients: number,
-  messages: string[],
-  broadcasts: number,
-): Promise<{ row: LatencyRow; connectMs: number }> {
-  const server = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'ws-broadcast-server.js')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let pool: WsPool | undefined;
-  let ctl: WebSocket | undefined;
-  try {
-    const port = await new Promise<number>((res, rej) => {
-      const t = setTimeout(() => rej(new Error('baseline ws server did not start in 10 s')), 10_000);
-      let out = '';
-      server.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = out.match(/listening (\d+)/);
-        if (m) {
-          clearTimeout(t);
-          res(Number(m[1]));
-        }
-      });
-      server.once('exit', (code) => rej(new Error(`baseline ws server exited (${code})`)));
-    });
-    const t0 = performance.now();
-    pool = await WsPool.connect({ n: clients, url: `ws://127.0.0.1:${port}/` });
-    const connectMs = performance.now() - t0;
-    const c = new WebSocket(`ws://127.0.0.1:${port}/ctl`, { perMessageDeflate: false });
-    ctl = c;
-    await new Promise<void>((res, rej) => {
-      c.once('open', () => res());
-      c.once('error', rej);
-    });
-    const rows = new Collector(`bare ws server (baseline), same ${messages.length} messages in turn`);
-    for (let k = 0; k < WARMUP + broadcasts; k++) {
-      const msg = messages[k % messages.length]!;
-      const change = msg.match(/"change":"[a-z]+"/)![0];
-      const wait = pool.arm([change]);
-      const t = performance.now();
-      c.send(msg);
-      const a = await wait;
-      if (k >= WARMUP) rows.add(t, a);
-      await sleep(PAUSE_MS);
-    }
-    return { row: rows.row(), connectMs };
-  } finally {
-    ctl?.close();
-    pool?.close();
-    server.kill('SIGTERM');
-  }
-}
-
 export async function benchFanout(opts: { clients: number; alerts: number }): Promise<FanoutFigures> {
   requireBuild();
-  checkFdLimit(opts.clients);
-  const central = await runCentral(opts.clients, opts.alerts);
-  if (central.messages.length === 0) throw new Error('no alert messages captured from the central');
-  const base = await runBaseline(opts.clients, central.messages, central.rows.length * opts.alerts);
+  checkFdLimit(2 * opts.clients);
+  const r = await run(opts.clients, opts.alerts);
   return {
     clients: opts.clients,
     users: 2,
-    messageBytes: Math.round(
-      central.messages.reduce((n, m) => n + Buffer.byteLength(m), 0) / central.messages.length,
-    ),
-    central: central.rows,
-    baseline: base.row,
-    connectMs: { central: central.connectMs, baseline: base.connectMs },
+    messageBytes: r.messageBytes,
+    central: r.rows,
+    baseline: r.baseline,
+    connectMs: r.connectMs,
   };
 }
