@@ -25,6 +25,7 @@ import { createCentralBus } from './bus.js';
 import { CommandService } from './commands.js';
 import type { CentralConfig } from './config.js';
 import { CoverageService } from './coverage.js';
+import { MediaStore } from './media/store.js';
 import { LiveHazardService } from './live-hazards.js';
 
 const log = logger('central');
@@ -56,6 +57,7 @@ export class Central {
   notifier: NotificationDispatcher | undefined;
   accidents!: AccidentService;
   hazards!: HazardService;
+  media!: MediaStore;
   private safety: SafetyStore | undefined;
   private ready = false;
   ports: { mqtt?: number; mqtts?: number; http?: number } = {};
@@ -165,6 +167,7 @@ export class Central {
     const safety = await openSafetyStore({
       dataDir: config.dataDir,
       postgresUrl: config.storage.postgresUrl,
+      instanceId: process.env.CAREWATCH_MQTT_CLIENT_ID ?? config.mqtt.external?.clientId,
     });
     this.safety = safety;
     this.accidents = new AccidentService({
@@ -199,6 +202,8 @@ export class Central {
       });
       await this.notifier.start();
     }
+    this.media = new MediaStore(config.dataDir);
+    this.media.open();
     await this.broker.start();
     this.http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
     await this.http.register(dashboardApp, {
@@ -216,6 +221,8 @@ export class Central {
       metrics,
       ready: () => this.ready,
       secureCookies: config.http.secureCookies,
+      media: this.media,
+      credentials: new GatewayCredentials(store.registry),
     });
     await this.http.listen({ host: config.http.host, port: config.http.port });
     const addr = this.http.server.address();
@@ -238,6 +245,7 @@ export class Central {
     await this.accidents?.stop();
     await this.notifier?.stop();
     await this.safety?.close();
+    this.media?.close();
     await this.coverage?.stop();
     await this.fireRoom?.stop();
     await this.alerts?.stop();

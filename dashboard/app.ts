@@ -6,6 +6,8 @@ import type { FireRoomService } from '../alerts/fire-room/service.js';
 import type { HazardService } from '../alerts/hazards/service.js';
 import type { CommandService } from '../central/commands.js';
 import type { CoverageService } from '../central/coverage.js';
+import type { MediaStore } from '../central/media/store.js';
+import type { GatewayCredentials } from '../ingest/credentials.js';
 import type { PresenceTracker } from '../ingest/presence.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { TimeSeries } from '../storage/timeseries/index.js';
@@ -19,7 +21,9 @@ import { chartRoutes } from './routes/charts.js';
 import { commandRoutes } from './routes/commands.js';
 import { coverageRoutes } from './routes/coverage.js';
 import { fireRoomRoutes } from './routes/fire-room.js';
+import { gatewayMediaRoutes } from './routes/gateway-media.js';
 import { hazardRoutes } from './routes/hazards.js';
+import { mediaRoutes } from './routes/media.js';
 import { opsRoutes } from './routes/ops.js';
 import { sessionRoutes } from './routes/session.js';
 import { silenceRoutes } from './routes/silences.js';
@@ -43,6 +47,10 @@ export interface AppDeps {
   metrics: Metrics;
   ready: () => boolean;
   secureCookies: boolean;
+  /** Snapshots and clips uploaded by the gateways, and the footage access log. */
+  media: MediaStore;
+  /** Gateway logins, for media uploads over HTTP. */
+  credentials: GatewayCredentials;
 }
 
 /** The HTTP API, the supervisor WebSocket and the plain alert page, as one fastify plugin. */
@@ -61,6 +69,8 @@ export async function dashboardApp(app: FastifyInstance, deps: AppDeps): Promise
   await silenceRoutes(app, deps);
   await fireRoomRoutes(app, deps);
   await opsRoutes(app, deps);
+  await mediaRoutes(app, deps);
+  await gatewayMediaRoutes(app, deps);
 
   app.get('/api/ws', { websocket: true }, async (socket, req) => {
     const ctx = await deps.sessions.fromRequest(req);

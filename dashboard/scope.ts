@@ -18,14 +18,21 @@ export interface Capabilities {
   resolve: boolean;
   /** Send commands to gateways (retention policy, post checks, ...). */
   command: boolean;
+  /**
+   * Browse recordings, take snapshots and cut clips of any camera in scope.
+   * Without it a user still sees the clip of an alarm they may see.
+   */
+  video: boolean;
+  /** Read the access log of footage (who watched what, when). */
+  videoAudit: boolean;
 }
 
 export const CAPABILITIES: Record<Role, Capabilities> = {
-  admin: { acknowledge: true, resolve: true, command: true },
-  institution_head: { acknowledge: true, resolve: true, command: true },
-  institution_staff: { acknowledge: true, resolve: true, command: false },
-  civil_affairs: { acknowledge: true, resolve: false, command: false },
-  fire_rescue: { acknowledge: true, resolve: false, command: false },
+  admin: { acknowledge: true, resolve: true, command: true, video: true, videoAudit: true },
+  institution_head: { acknowledge: true, resolve: true, command: true, video: true, videoAudit: true },
+  institution_staff: { acknowledge: true, resolve: true, command: false, video: true, videoAudit: false },
+  civil_affairs: { acknowledge: true, resolve: false, command: false, video: false, videoAudit: false },
+  fire_rescue: { acknowledge: true, resolve: false, command: false, video: false, videoAudit: false },
 };
 
 /** What one user may see, resolved from role, sites and region tree. */

@@ -88,6 +88,8 @@ export const CameraDevice = Type.Object(
     onvif: Type.Optional(OnvifCameraSource),
     substreamUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
     transport: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
+    /** Devices (call buttons, panel zones, fire devices) this camera sees: their alarms get a clip from it. */
+    covers: Type.Array(Id, { default: [], maxItems: 256 }),
   },
   {
     additionalProperties: false,
@@ -107,6 +109,15 @@ export const CamerasConfig = Type.Object(
     /** Device id that site-wide storage events (retention forecast) are reported under. */
     siteDeviceId: Type.String({ pattern: ID_PATTERN, default: 'recorder' }),
     devices: Type.Array(CameraDevice, { minItems: 1, maxItems: 256 }),
+    /** Event clips cut from the segments around an emergency call or a fire alarm of a covered device. */
+    clips: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        beforeS: Type.Integer({ minimum: 0, maximum: 300, default: 15 }),
+        afterS: Type.Integer({ minimum: 1, maximum: 300, default: 15 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -150,6 +161,11 @@ export const GatewayConfig = Type.Object(
         rejectUnauthorized: Type.Boolean({ default: true }),
         keepaliveS: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
         inflight: Type.Integer({ minimum: 1, maximum: 1000, default: 64 }),
+        /**
+         * The central's HTTP(S) base URL, where snapshots and clips are uploaded
+         * (with the gateway's own credentials); without it no media leave the site.
+         */
+        httpUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
       },
       { additionalProperties: false },
     ),

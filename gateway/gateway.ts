@@ -18,6 +18,7 @@ import { PanelAdapter } from './adapters/panels.js';
 import { CommandRouter } from './commands.js';
 import type { GatewayConfig } from './config.js';
 import { LocalBus } from './local-bus.js';
+import { MediaModule } from './media/media-module.js';
 import { OpsServer } from './ops-server.js';
 import { Outbox } from './outbox.js';
 import { Uplink } from './uplink.js';
@@ -41,6 +42,7 @@ export class Gateway {
   panels: PanelAdapter | undefined;
   fireSystems: FireSystemAdapter | undefined;
   cameras: CameraModule | undefined;
+  media: MediaModule | undefined;
   private inventoryTimer: NodeJS.Timeout | undefined;
   commands!: CommandRouter;
   ops: OpsServer | undefined;
@@ -106,6 +108,31 @@ export class Gateway {
       this.commands.register('retention_policy', async (args) => ({
         retentionDays: cams.setRetentionDays(args.days),
       }));
+      const camerasConfig = config.cameras!;
+      this.media = new MediaModule({
+        config: camerasConfig,
+        dataDir: config.dataDir,
+        db: this.db,
+        outbox: this.outbox,
+        commands: this.commands,
+        metrics,
+        upload: config.central.httpUrl
+          ? {
+              httpUrl: config.central.httpUrl,
+              siteId: config.siteId,
+              gatewayId: config.gatewayId,
+              password: this.password,
+              caFile: config.central.caFile,
+              rejectUnauthorized: config.central.rejectUnauthorized,
+            }
+          : undefined,
+        source: (id) => {
+          const r = cams.resolvedCamera(id);
+          const t = camerasConfig.devices.find((d) => d.deviceId === id)?.transport;
+          return r ? { ...r, ...(t ? { transport: t } : {}) } : undefined;
+        },
+      });
+      await this.media.start();
       // footage ages: the camera report is refreshed even when nothing else changes
       this.inventoryTimer = setInterval(() => this.publishInventory(), 5 * 60_000);
       this.inventoryTimer.unref();
@@ -192,6 +219,7 @@ export class Gateway {
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.ops?.stop();
     if (this.inventoryTimer) clearInterval(this.inventoryTimer);
+    await this.media?.stop();
     await this.cameras?.stop();
     await this.fireSystems?.stop();
     await this.panels?.stop();

@@ -1,3 +1,4 @@
+import { logger } from '../lib/logger.js';
 import {
   buildEnvelope,
   type Envelope,
@@ -8,6 +9,8 @@ import {
 } from '../protocol/index.js';
 import { type Db, migrate } from '../storage/sqlite/open.js';
 import { LANE, laneOf } from './priorities.js';
+
+const log = logger('gateway:outbox');
 
 export interface OutboxEntry {
   seq: number;
@@ -65,6 +68,7 @@ export class Outbox {
   private readonly stmts;
   private readonly commit;
   private listeners = new Set<() => void>();
+  private readonly eventListeners = new Set<(env: Envelope) => void>();
   private removals: number[] = [];
   private readonly removeMany: (seqs: number[]) => void;
 
@@ -144,14 +148,30 @@ export class Outbox {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
+    let envs: Envelope[];
     try {
-      const envs = this.commit(batch.map((b) => b.ev));
+      envs = this.commit(batch.map((b) => b.ev));
       for (const [i, b] of batch.entries()) b.resolve(envs[i]!);
     } catch (err) {
       for (const b of batch) b.reject(err);
       return;
     }
     for (const fn of this.listeners) fn();
+    for (const fn of this.eventListeners) {
+      for (const env of envs) {
+        try {
+          fn(env);
+        } catch (err) {
+          log.error({ err, kind: env.kind }, 'outbox event listener failed');
+        }
+      }
+    }
+  }
+
+  /** Called with each event after the commit that stored it (e.g. to cut a clip around an alarm). */
+  onEvent(fn: (env: Envelope) => void): () => void {
+    this.eventListeners.add(fn);
+    return () => this.eventListeners.delete(fn);
   }
 
   /** Called after every commit that added entries. */

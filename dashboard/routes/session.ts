@@ -18,7 +18,13 @@ const UserView = Type.Object({
   role: Type.String(),
   siteIds: Type.Union([Type.Array(Type.String()), Type.Literal('*')]),
   regionId: Type.Union([Type.String(), Type.Null()]),
-  can: Type.Object({ acknowledge: Type.Boolean(), resolve: Type.Boolean(), command: Type.Boolean() }),
+  can: Type.Object({
+    acknowledge: Type.Boolean(),
+    resolve: Type.Boolean(),
+    command: Type.Boolean(),
+    video: Type.Boolean(),
+    videoAudit: Type.Boolean(),
+  }),
 });
 const LoginReply = Type.Object({ token: Type.String(), csrf: Type.String(), user: UserView });
 

@@ -4,7 +4,7 @@ export interface Me {
   role: string;
   siteIds: string[] | '*';
   regionId: string | null;
-  can: { acknowledge: boolean; resolve: boolean; command: boolean };
+  can: { acknowledge: boolean; resolve: boolean; command: boolean; video: boolean; videoAudit: boolean };
 }
 
 export interface Alert {

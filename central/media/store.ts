@@ -1,0 +1,194 @@
+/**
+ * Snapshots and clips uploaded by the gateways, and the access log of every
+ * look at footage. Files live in `{dataDir}/media/{siteId}/`, their index and
+ * the access log in `{dataDir}/media/media.db` (SQLite, WAL). Several
+ * central instances need that directory on shared storage; footage itself
+ * stays at the sites. The access log is append-only: the database refuses
+ * UPDATE and DELETE on it.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Db, migrate, openDatabase } from '../../storage/sqlite/open.js';
+
+export type MediaKind = 'clip' | 'snapshot';
+
+export interface MediaRecord {
+  id: string;
+  siteId: string;
+  cameraId: string;
+  kind: MediaKind;
+  /** The event the clip belongs to (emergency call, fire alarm), null for requested media. */
+  eventId: string | null;
+  /** That event's kind: roles without the video capability may watch clips of events they may see. */
+  eventKind: string | null;
+  fromMs: number;
+  toMs: number;
+  contentType: string;
+  bytes: number;
+  gatewayId: string;
+  createdAt: number;
+}
+
+export type AccessAction = 'list' | 'view' | 'download' | 'snapshot' | 'clip';
+
+export interface AccessEntry {
+  at: number;
+  actor: string;
+  role: string;
+  action: AccessAction;
+  siteId: string;
+  cameraId: string | null;
+  mediaId: string | null;
+  detail: string | null;
+  ip: string | null;
+}
+
+const MIGRATIONS = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE media (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  camera_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('clip', 'snapshot')),
+  event_id TEXT,
+  event_kind TEXT,
+  from_ms INTEGER NOT NULL,
+  to_ms INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  gateway_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX media_camera ON media(site_id, camera_id, from_ms);
+CREATE INDEX media_event ON media(event_id) WHERE event_id IS NOT NULL;
+CREATE TABLE media_access (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  role TEXT NOT NULL,
+  action TEXT NOT NULL,
+  site_id TEXT NOT NULL,
+  camera_id TEXT,
+  media_id TEXT,
+  detail TEXT,
+  ip TEXT
+);
+CREATE INDEX media_access_site ON media_access(site_id, id);
+CREATE TRIGGER media_access_append_only_u BEFORE UPDATE ON media_access
+  BEGIN SELECT RAISE(ABORT, 'media_access is append-only'); END;
+CREATE TRIGGER media_access_append_only_d BEFORE DELETE ON media_access
+  BEGIN SELECT RAISE(ABORT, 'media_access is append-only'); END;
+`,
+  },
+];
+
+const COLS = `id, site_id AS siteId, camera_id AS cameraId, kind, event_id AS eventId, event_kind AS eventKind, from_ms AS fromMs,
+  to_ms AS toMs, content_type AS contentType, bytes, gateway_id AS gatewayId, created_at AS createdAt`;
+const ACCESS_COLS = `at, actor, role, action, site_id AS siteId, camera_id AS cameraId, media_id AS mediaId,
+  detail, ip`;
+
+export interface MediaQuery {
+  siteIds?: string[] | undefined;
+  cameraId?: string | undefined;
+  eventIds?: string[] | undefined;
+  kind?: MediaKind | undefined;
+  limit?: number | undefined;
+}
+
+export class MediaStore {
+  private db!: Db;
+  readonly dir: string;
+
+  constructor(dataDir: string) {
+    this.dir = join(dataDir, 'media');
+  }
+
+  open(): void {
+    mkdirSync(this.dir, { recursive: true });
+    this.db = openDatabase(join(this.dir, 'media.db'), { synchronous: 'FULL' });
+    migrate(this.db, MIGRATIONS, 'media_migrations');
+  }
+
+  close(): void {
+    this.db?.close();
+  }
+
+  /** Where a record's file is (or goes). */
+  fileOf(r: Pick<MediaRecord, 'id' | 'siteId' | 'kind'>): string {
+    return join(this.dir, r.siteId, `${r.id}.${r.kind === 'snapshot' ? 'jpg' : 'mp4'}`);
+  }
+
+  siteDir(siteId: string): string {
+    return join(this.dir, siteId);
+  }
+
+  /** Indexes an uploaded file; false when the id was known already (a repeated upload). */
+  add(r: MediaRecord): boolean {
+    return (
+      this.db
+        .prepare(
+          `INSERT INTO media (id, site_id, camera_id, kind, event_id, event_kind, from_ms, to_ms, content_type, bytes, gateway_id, created_at)
+           VALUES (@id, @siteId, @cameraId, @kind, @eventId, @eventKind, @fromMs, @toMs, @contentType, @bytes, @gatewayId, @createdAt)
+           ON CONFLICT(id) DO NOTHING`,
+        )
+        .run(r).changes === 1
+    );
+  }
+
+  get(id: string): MediaRecord | undefined {
+    return this.db.prepare(`SELECT ${COLS} FROM media WHERE id = ?`).get(id) as MediaRecord | undefined;
+  }
+
+  list(q: MediaQuery): MediaRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const inList = (col: string, values: string[]) => {
+      where.push(`${col} IN (SELECT value FROM json_each(?))`);
+      params.push(JSON.stringify(values));
+    };
+    if (q.siteIds) inList('site_id', q.siteIds);
+    if (q.eventIds) inList('event_id', q.eventIds);
+    if (q.cameraId !== undefined) {
+      where.push('camera_id = ?');
+      params.push(q.cameraId);
+    }
+    if (q.kind !== undefined) {
+      where.push('kind = ?');
+      params.push(q.kind);
+    }
+    const sql = `SELECT ${COLS} FROM media ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC LIMIT ?`;
+    return this.db.prepare(sql).all(...params, Math.min(q.limit ?? 100, 1000)) as MediaRecord[];
+  }
+
+  logAccess(e: AccessEntry): void {
+    this.db
+      .prepare(
+        `INSERT INTO media_access (at, actor, role, action, site_id, camera_id, media_id, detail, ip)
+         VALUES (@at, @actor, @role, @action, @siteId, @cameraId, @mediaId, @detail, @ip)`,
+      )
+      .run(e);
+  }
+
+  accessLog(q: {
+    siteIds?: string[] | undefined;
+    mediaId?: string | undefined;
+    limit?: number;
+  }): AccessEntry[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.siteIds) {
+      where.push('site_id IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(q.siteIds));
+    }
+    if (q.mediaId !== undefined) {
+      where.push('media_id = ?');
+      params.push(q.mediaId);
+    }
+    const sql = `SELECT ${ACCESS_COLS} FROM media_access ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY id DESC LIMIT ?`;
+    return this.db.prepare(sql).all(...params, Math.min(q.limit ?? 200, 5000)) as AccessEntry[];
+  }
+}
