@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import dgram from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 import { errorMessage } from '../../../lib/errors.js';
 import { logger } from '../../../lib/logger.js';
 import { classifyOnvifError, type OnvifFailure, type OnvifProfile, OnvifSession } from './client.js';
@@ -101,34 +102,61 @@ function parseTarget(t: string): { host: string; port: number } {
 export async function probeCameras(o: ProbeOptions = {}): Promise<ProbeMatch[]> {
   const targets = (o.unicast ?? []).map(parseTarget);
   const multicast = o.multicast ?? targets.length === 0;
-  if (multicast) targets.push({ host: WSD_MULTICAST, port: WSD_PORT });
   const id = `urn:uuid:${randomUUID()}`;
   const msg = Buffer.from(probeMessage(id), 'utf8');
-  const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   const found = new Map<string, ProbeMatch>();
-  sock.on('message', (buf, rinfo) => {
-    if (buf.length > 64 * 1024) return;
-    for (const m of parseProbeMatches(buf.toString('utf8'), id, `${rinfo.address}:${rinfo.port}`)) {
-      if (!found.has(m.endpoint)) found.set(m.endpoint, m);
+  const open = async (address?: string) => {
+    const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    sock.on('message', (buf, rinfo) => {
+      if (buf.length > 64 * 1024) return;
+      for (const m of parseProbeMatches(buf.toString('utf8'), id, `${rinfo.address}:${rinfo.port}`)) {
+        if (!found.has(m.endpoint)) found.set(m.endpoint, m);
+      }
+    });
+    sock.on('error', (err) => log.warn({ address, err: errorMessage(err) }, 'discovery socket error'));
+    await new Promise<void>((resolve) => (address ? sock.bind(0, address, resolve) : sock.bind(0, resolve)));
+    return sock;
+  };
+  const send = (sock: dgram.Socket, t: { host: string; port: number }) => {
+    // WS-Discovery says: repeat the UDP message (here twice) since it may be lost.
+    for (let i = 0; i < 2; i++) {
+      sock.send(msg, t.port, t.host, (err) => {
+        if (err) log.warn({ target: `${t.host}:${t.port}`, err: err.message }, 'probe not sent');
+      });
     }
-  });
-  sock.on('error', (err) => log.warn({ err: errorMessage(err) }, 'discovery socket error'));
-  await new Promise<void>((resolve) => sock.bind(0, resolve));
+  };
+  const sockets: dgram.Socket[] = [];
   try {
-    if (multicast) sock.setMulticastTTL(4);
-    for (const t of targets) {
-      // WS-Discovery says: repeat the UDP message (here twice) since it may be lost.
-      for (let i = 0; i < 2; i++) {
-        sock.send(msg, t.port, t.host, (err) => {
-          if (err) log.warn({ target: `${t.host}:${t.port}`, err: err.message }, 'probe not sent');
-        });
+    const unicastSock = await open();
+    sockets.push(unicastSock);
+    for (const t of targets) send(unicastSock, t);
+    if (multicast) {
+      // One socket per interface: a probe on the default route alone misses cameras on the other networks.
+      for (const address of ipv4Interfaces()) {
+        const sock = await open(address).catch(() => undefined);
+        if (!sock) continue;
+        sockets.push(sock);
+        try {
+          sock.setMulticastInterface(address);
+          sock.setMulticastTTL(4);
+          send(sock, { host: WSD_MULTICAST, port: WSD_PORT });
+        } catch (err) {
+          log.warn({ address, err: errorMessage(err) }, 'no multicast on this interface');
+        }
       }
     }
     await new Promise((r) => setTimeout(r, o.timeoutMs ?? 3000));
   } finally {
-    sock.close();
+    for (const s of sockets) s.close();
   }
   return [...found.values()];
+}
+
+function ipv4Interfaces(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((i): i is NonNullable<typeof i> => Boolean(i && i.family === 'IPv4' && !i.internal))
+    .map((i) => i.address);
 }
 
 export interface DiscoveredCamera {

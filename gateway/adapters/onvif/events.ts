@@ -57,8 +57,11 @@ export class PullPointWatcher {
     if (!this.running) return;
     this.running = false;
     this.wake?.();
-    // Ask the camera to drop the subscription, then cut the held pull.
-    await this.o.session.unsubscribe().catch(() => undefined);
+    // Ask the camera to drop the subscription (briefly: it may be gone), then cut the held pull.
+    await Promise.race([
+      this.o.session.unsubscribe().catch(() => undefined),
+      new Promise((r) => setTimeout(r, 1000).unref()),
+    ]);
     this.o.session.close();
     await this.loop;
   }

@@ -75,6 +75,17 @@ beforeAll(async () => {
             password: 'not-the-password',
           },
         },
+        {
+          deviceId: 'cam-odd',
+          zone: 'corridor',
+          onvif: {
+            host: '127.0.0.1',
+            port: fleet.cameras[0]!.httpPort,
+            username: 'admin',
+            password: PASSWORD,
+            profile: 'no-such-profile',
+          },
+        },
       ],
     },
     'site.yaml',
@@ -143,6 +154,14 @@ describe('onvif cameras in the gateway', () => {
     expect(states[0]).toBe('offline');
     expect(states.at(-1)).toBe('online');
   }, 60_000);
+
+  it('a configured profile the camera does not offer: offline with reason profile_not_found', () => {
+    const off = of('cam-odd', 'camera_state');
+    expect(off).toHaveLength(1);
+    expect(off[0]?.data).toMatchObject({ state: 'offline', zone: 'corridor' });
+    expect((off[0]?.data as { reason?: string }).reason).toMatch(/^profile_not_found: .*no-such-profile/);
+    expect(cams.resolvedCamera('cam-odd')).toBeUndefined();
+  });
 
   it('tampering and motion from the camera become camera_event entries in the outbox', async () => {
     const gate = fleet.cameras[0]!;
