@@ -159,7 +159,9 @@ describe('onvif cameras in the gateway', () => {
     const off = of('cam-odd', 'camera_state');
     expect(off).toHaveLength(1);
     expect(off[0]?.data).toMatchObject({ state: 'offline', zone: 'corridor' });
-    expect((off[0]?.data as { reason?: string }).reason).toMatch(/^profile_not_found: .*no-such-profile/);
+    expect((off[0]?.data as { reason?: string } | undefined)?.reason).toMatch(
+      /^profile_not_found: .*no-such-profile/,
+    );
     expect(cams.resolvedCamera('cam-odd')).toBeUndefined();
   });
 
