@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteAccidentRepo } from '../../alerts/accidents/index.js';
+import { centralDbPath } from '../../central/central.js';
 import { addUser } from '../../cli/provision.js';
 import { haveChromium, launchChromium } from '../../lib/testkit/browser.js';
 import { ROOT } from '../../lib/testkit/procs.js';
-import { buildEnvelope, type Envelope, siteTopic } from '../../protocol/index.js';
+import { buildEnvelope, type Envelope, mintId, siteTopic } from '../../protocol/index.js';
+import { openDatabase } from '../../storage/sqlite/open.js';
 import { inProcessCentral } from '../helpers/central.js';
 
 const SHOTS = join(ROOT, 'docs', 'screenshots');
@@ -186,6 +189,59 @@ describe('accidents, hazard ledger and attendance timeline in a real browser', (
     await head.locator('.board-accident .badge[data-state=reported]').waitFor({ timeout: 10_000 });
     expect(await headRow.locator('.board-accident .countdown').count()).toBe(0);
     await head.close();
+    await page.close();
+  });
+
+  it('shows an accident past its deadline as overdue, live, and a report after it as late', async () => {
+    const page = await loginAs('head-a');
+    await page.goto(`${env.base}/#/accidents`);
+    await page.waitForSelector('#accidents-table');
+    // an accident classified 61 minutes ago while nobody watched: written to the central's
+    // database as the service would have, then the deadline pass runs as after a restart
+    const now = Date.now();
+    const id = mintId();
+    const db = openDatabase(centralDbPath({ dataDir: env.dir }));
+    await new SqliteAccidentRepo(db).insert({
+      id,
+      siteId: 'site-a',
+      alertId: null,
+      title: '夜间走失',
+      classifiedAt: now - 61 * 60_000,
+      classifiedBy: 'user:head-a',
+      deadlineAt: now - 60_000,
+      state: 'pending_report',
+      reportedAt: null,
+      reportedLate: false,
+      warnedAt: null,
+      overdueAt: null,
+    });
+    db.close();
+    await env.central.accidents.tick();
+    const row = page.locator(`#accidents-table tr[data-accident-id="${id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.locator('td.state .badge').getAttribute('data-state')).toBe('overdue');
+    expect(await row.locator('td.state').textContent()).toBe('已超时');
+    const cd = row.locator('.countdown');
+    expect(await cd.getAttribute('class')).toContain('overdue');
+    expect(await cd.textContent()).toMatch(/^\+01:0\d$/);
+
+    await row.locator('a').click();
+    await page.fill('#report-form input[name=to]', '区应急管理局');
+    await page.selectOption('#report-form select[name=channel]', 'written');
+    await page.click('#report-form button[type=submit]');
+    const report = page.locator('#accident-reports tbody tr').first();
+    await report.waitFor();
+    expect(await report.textContent()).toContain('逾期');
+    await expect.poll(async () => row.locator('td.state').textContent(), { timeout: 5_000 }).toBe('逾期上报');
+    expect((await env.central.accidents.get(id))!.accident).toMatchObject({
+      state: 'reported',
+      reportedLate: true,
+    });
+    await page.click('#lang');
+    await page.waitForSelector('#accidents-table');
+    expect(await page.locator(`#accidents-table tr[data-accident-id="${id}"] td.state`).textContent()).toBe(
+      'Reported late',
+    );
     await page.close();
   });
 
