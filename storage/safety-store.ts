@@ -25,7 +25,11 @@ export interface SafetyStore {
 export async function openSafetyStore(opts: {
   dataDir: string;
   postgresUrl?: string | undefined;
+  /** This instance on a shared store, stable across restarts (see openPostgresSafetyStore). */
+  instanceId?: string | undefined;
 }): Promise<SafetyStore> {
   const url = opts.postgresUrl ?? process.env.CAREWATCH_PG_URL;
-  return url ? openPostgresSafetyStore(url) : openSqliteSafetyStore(opts.dataDir);
+  return url
+    ? openPostgresSafetyStore(url, { instanceId: opts.instanceId })
+    : openSqliteSafetyStore(opts.dataDir);
 }

@@ -103,7 +103,9 @@ export class NotificationDispatcher {
       );
     }
     this.running = true;
-    const pending = await this.deps.log.list({ status: 'pending', limit: 100_000 });
+    const pending = this.deps.log.resumable
+      ? await this.deps.log.resumable(100_000)
+      : await this.deps.log.list({ status: 'pending', limit: 100_000 });
     for (const e of pending.reverse()) {
       const lane = this.lanes.get(e.channel);
       if (!lane) continue;

@@ -44,6 +44,14 @@ export interface NotificationLog {
   /** Inserts or replaces entries (by dedupKey and channel). */
   record(...entries: LogEntry[]): Promise<void>;
   list(q?: LogQuery): Promise<LogEntry[]>;
+  /**
+   * The pending entries this process sends again at start, newest first.
+   * Without it: every pending entry (a log written by one process). A log
+   * shared by several central instances answers only this instance's own
+   * entries from its earlier run, so a restart never resends what another
+   * live instance is still delivering.
+   */
+  resumable?(limit: number): Promise<LogEntry[]>;
 }
 
 function matches(e: LogEntry, q: LogQuery): boolean {

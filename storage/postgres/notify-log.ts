@@ -37,10 +37,14 @@ const COLUMNS = [
   'notification',
 ] as const;
 
-const INSERT = `INSERT INTO notifications (${COLUMNS.join(', ')})
-  VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
+/** The entry's columns, then the owner (not part of a LogEntry). */
+const INSERT = `INSERT INTO notifications (${COLUMNS.join(', ')}, owner)
+  VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}, $${COLUMNS.length + 1})`;
 
-/** Every column but the key takes the new value, as SQLite's INSERT OR REPLACE does. */
+/**
+ * Every column but the key takes the new value, as SQLite's INSERT OR
+ * REPLACE does; the owner stays the instance that claimed it.
+ */
 const UPSERT = `${INSERT} ON CONFLICT (dedup_key, channel) DO UPDATE SET ${COLUMNS.slice(2)
   .map((c) => `${c} = EXCLUDED.${c}`)
   .join(', ')}`;
@@ -82,28 +86,32 @@ const fromRow = (r: Row): LogEntry => ({
 });
 
 /**
- * The notification log on PostgreSQL (primary key (dedup_key, channel)).
- * `claim` is INSERT ... ON CONFLICT DO NOTHING: when several central
- * instances see the same alert change, the first insert wins and the others
- * wait for it to commit and then get false, so each notification is sent by
- * one instance only.
+ * The notification log on PostgreSQL (primary key (dedup_key, channel)),
+ * shared by the central instances. `claim` is INSERT ... ON CONFLICT DO
+ * NOTHING: when several instances see the same alert change, the first
+ * insert wins and the others wait for it to commit and then get false, so
+ * each notification is sent by one instance only. The claiming instance
+ * (`owner`, stable across its restarts) is the one that resends it.
  */
 export class PgNotificationLog implements NotificationLog {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly owner: string,
+  ) {}
 
   async claim(entry: LogEntry): Promise<boolean> {
-    const r = await this.pool.query(`${INSERT} ON CONFLICT DO NOTHING`, values(entry));
+    const r = await this.pool.query(`${INSERT} ON CONFLICT DO NOTHING`, [...values(entry), this.owner]);
     return r.rowCount === 1;
   }
 
   async record(...entries: LogEntry[]): Promise<void> {
     if (entries.length === 0) return;
     if (entries.length === 1) {
-      await this.pool.query(UPSERT, values(entries[0]!));
+      await this.pool.query(UPSERT, [...values(entries[0]!), this.owner]);
       return;
     }
     await tx(this.pool, async (c) => {
-      for (const e of entries) await c.query(UPSERT, values(e));
+      for (const e of entries) await c.query(UPSERT, [...values(e), this.owner]);
     });
   }
 
@@ -126,6 +134,15 @@ export class PgNotificationLog implements NotificationLog {
       `SELECT ${COLUMNS.join(', ')} FROM notifications ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY created_at DESC, n DESC LIMIT $${args.length}`,
       args,
+    );
+    return r.rows.map(fromRow);
+  }
+
+  async resumable(limit: number): Promise<LogEntry[]> {
+    const r = await this.pool.query<Row>(
+      `SELECT ${COLUMNS.join(', ')} FROM notifications WHERE status = 'pending' AND owner = $1
+       ORDER BY created_at DESC, n DESC LIMIT $2`,
+      [this.owner, limit],
     );
     return r.rows.map(fromRow);
   }

@@ -120,7 +120,9 @@ CREATE INDEX hazard_false_alarms_source ON hazard_false_alarms(site_id, source, 
 
 /**
  * Applied with `migrate(pool, PG_NOTIFY_MIGRATIONS, 'notify_migrations')`.
- * `n` orders entries with the same created_at (SQLite uses its rowid).
+ * Two columns SQLite does not have: `n` orders entries with the same
+ * created_at (SQLite uses its rowid); `owner` is the instance that claimed
+ * the entry, which alone resends it after a restart.
  */
 export const PG_NOTIFY_MIGRATIONS: Migration[] = [
   {
@@ -143,8 +145,10 @@ CREATE TABLE notifications (
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL,
   notification TEXT NOT NULL,
+  owner TEXT NOT NULL,
   PRIMARY KEY (dedup_key, channel)
 );
+CREATE INDEX notifications_owner_pending ON notifications(owner, created_at) WHERE status = 'pending';
 CREATE INDEX notifications_status ON notifications(status, created_at);
 CREATE INDEX notifications_alert ON notifications(alert_id, created_at);
 `,

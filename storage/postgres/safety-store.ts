@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { CarewatchError, errorMessage } from '../../lib/errors.js';
 import type { SafetyStore } from '../safety-store.js';
 import { PgAccidentRepo } from './accidents.js';
@@ -10,13 +11,16 @@ import { PG_ACCIDENT_MIGRATIONS, PG_HAZARD_MIGRATIONS, PG_NOTIFY_MIGRATIONS } fr
  * Accidents, hazards and the notification log in the central's PostgreSQL
  * database, on a small pool of their own (4 connections by default). Each
  * set keeps its own migration table, as in SQLite; the advisory lock of
- * `migrate` lets instances start together.
+ * `migrate` lets instances start together. `instanceId` names this central
+ * instance in the notification log (default: the host name); it must stay
+ * the same across restarts, as the MQTT client id does.
  */
 export async function openPostgresSafetyStore(
   connectionString: string,
-  opts: PoolOptions = {},
+  opts: PoolOptions & { instanceId?: string | undefined } = {},
 ): Promise<SafetyStore> {
-  const pool = createPool(connectionString, { max: 4, ...opts });
+  const { instanceId = hostname(), ...poolOpts } = opts;
+  const pool = createPool(connectionString, { max: 4, ...poolOpts });
   try {
     await migrate(pool, PG_ACCIDENT_MIGRATIONS, 'accident_migrations');
     await migrate(pool, PG_HAZARD_MIGRATIONS, 'hazard_migrations');
@@ -31,7 +35,7 @@ export async function openPostgresSafetyStore(
       { cause: err },
     );
   }
-  const notifyLog = new PgNotificationLog(pool);
+  const notifyLog = new PgNotificationLog(pool, instanceId);
   let closed: Promise<void> | undefined;
   return {
     accidents: new PgAccidentRepo(pool),

@@ -12,6 +12,8 @@ import {
 } from '../../storage/postgres/safety-schema.js';
 import { openPostgresSafetyStore } from '../../storage/postgres/safety-store.js';
 import { openSafetyStore, type SafetyStore } from '../../storage/safety-store.js';
+import { T0 } from './safety/harness.js';
+import { logEntry } from './safety/notify-log.js';
 import { safetyStoreContract } from './safety-store.contract.js';
 
 const unavailable = postgresUnavailable();
@@ -76,13 +78,44 @@ describe.skipIf(unavailable !== null)(
           const liteCols = (lite.pragma(`table_info(${t})`) as Array<{ name: string }>).map((c) => c.name);
           const r = await sql(
             url,
-            `SELECT column_name FROM information_schema.columns WHERE table_name = '${t}' AND column_name <> 'n'`,
+            `SELECT column_name FROM information_schema.columns WHERE table_name = '${t}' AND column_name NOT IN ('n', 'owner')`,
           );
           expect(r.rows.map((x) => x.column_name).sort(), t).toEqual(liteCols.sort());
         }
         lite.close();
       } finally {
         await store.close();
+      }
+    });
+
+    it('resends after a restart only what this instance claimed, not what another is delivering', async () => {
+      const url = await server!.createDatabase();
+      const a = await openPostgresSafetyStore(url, { instanceId: 'central-0' });
+      const b = await openPostgresSafetyStore(url, { instanceId: 'central-1' });
+      try {
+        const e1 = logEntry('al-1', { createdAt: T0 });
+        const e2 = logEntry('al-2', { createdAt: T0 + 1 });
+        const e3 = logEntry('al-3', { createdAt: T0 + 2 });
+        expect(await a.notifyLog().claim(e1)).toBe(true);
+        expect(await b.notifyLog().claim(e2)).toBe(true);
+        expect(await a.notifyLog().claim(e3)).toBe(true);
+        expect(await b.notifyLog().claim(e3)).toBe(false);
+        // B records a delivery of A's entry (a group message may carry it): the owner stays A
+        await b.notifyLog().record({ ...e3, status: 'failed', attempts: 1, updatedAt: T0 + 9 });
+        await a.notifyLog().record({ ...e3, status: 'pending', attempts: 2, updatedAt: T0 + 10 });
+        const restartedA = await openPostgresSafetyStore(url, { instanceId: 'central-0' });
+        try {
+          const mine = await restartedA.notifyLog().resumable!(100);
+          expect(mine.map((e) => e.alertId)).toEqual(['al-3', 'al-1']);
+          expect(mine[0]?.attempts).toBe(2);
+          expect((await b.notifyLog().resumable!(100)).map((e) => e.alertId)).toEqual(['al-2']);
+          expect(await restartedA.notifyLog().resumable!(1)).toHaveLength(1);
+          expect(await a.notifyLog().list({ status: 'pending' })).toHaveLength(3);
+        } finally {
+          await restartedA.close();
+        }
+      } finally {
+        await Promise.all([a.close(), b.close()]);
       }
     });
 

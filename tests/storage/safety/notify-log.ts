@@ -98,6 +98,20 @@ export function notifyLogContract(current: () => SafetyCurrent): void {
     expect(await log().claim(d)).toBe(false);
   });
 
+  it('notification log: resumes its own pending entries, newest first', async () => {
+    const resumable = async (limit: number) => {
+      const l = log();
+      return l.resumable ? l.resumable(limit) : l.list({ status: 'pending', limit });
+    };
+    const a = logEntry('al-1', { createdAt: T0 });
+    const b = logEntry('al-2', { createdAt: T0 + 1 });
+    const c = logEntry('al-3', { createdAt: T0 + 2 });
+    for (const x of [a, b, c]) await log().claim(x);
+    await log().record({ ...b, status: 'delivered', updatedAt: T0 + 5 });
+    expect(await resumable(100)).toEqual([c, a]);
+    expect(await resumable(1)).toEqual([c]);
+  });
+
   it('notification log: two instances claiming the same notifications send each once', async () => {
     const other: NotificationLog = (await current().h.open()).notifyLog();
     const entries = Array.from({ length: 30 }, (_, i) => logEntry(`al-${i}`, { createdAt: T0 + i }));
