@@ -11,16 +11,19 @@
  *     `unlink` and `DELETE` baselines.
  *
  * Environment (quick defaults, every part bounded):
- *   REC_MAX (64) REC_STEP (16) REC_SEGMENT_S (5) REC_HOLD_S (20)
+ *   REC_MODE (gateway: a real `carewatch gateway` process with a central; inprocess: the
+ *   Recorder inside this process) REC_MAX (64) REC_STEP (16) REC_SEGMENT_S (5) REC_HOLD_S (15)
  *   REC_BITRATE_KBPS (3000) REC_SIZE (1280x720) REC_FPS (25)
- *   SWEEP_CAMERAS (64) SWEEP_SEGMENT_S (10) SWEEP_EXPIRE_MIN (60: minutes per camera;
- *   1440 = a day) SWEEP_KEPT (1000000,4000000) BENCH_PARTS (cameras,sweep)
+ *   SWEEP_CAMERAS (64) SWEEP_SEGMENT_S (10) SWEEP_EXPIRE_MIN (10: minutes per camera;
+ *   1440 = a day) SWEEP_KEPT (1000000,2000000) BENCH_PARTS (cameras,sweep)
  */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ffmpegPath } from '../gateway/recorder/ffmpeg-args.js';
 import { tempDir } from '../lib/testkit/procs.js';
 import { rampCameras, type StepResult } from './recording-cameras.js';
+import { rampGateway } from './recording-gateway.js';
 import { benchSweep, type SweepRun } from './recording-sweep.js';
 
 const env = (name: string, dflt: number) => {
@@ -32,14 +35,16 @@ const env = (name: string, dflt: number) => {
 const REC_MAX = env('REC_MAX', 64);
 const REC_STEP = env('REC_STEP', 16);
 const REC_SEGMENT_S = env('REC_SEGMENT_S', 5);
-const REC_HOLD_S = env('REC_HOLD_S', 20);
+const REC_HOLD_S = env('REC_HOLD_S', 15);
 const BITRATE = env('REC_BITRATE_KBPS', 3000);
 const FPS = env('REC_FPS', 25);
 const SIZE = process.env.REC_SIZE ?? '1280x720';
 const SWEEP_CAMERAS = env('SWEEP_CAMERAS', 64);
 const SWEEP_SEGMENT_S = env('SWEEP_SEGMENT_S', 10);
-const SWEEP_EXPIRE_MIN = env('SWEEP_EXPIRE_MIN', 60);
-const SWEEP_KEPT = (process.env.SWEEP_KEPT ?? '1000000,4000000').split(',').map(Number);
+const SWEEP_EXPIRE_MIN = env('SWEEP_EXPIRE_MIN', 10);
+const SWEEP_KEPT = (process.env.SWEEP_KEPT ?? '1000000,2000000').split(',').map(Number);
+const MODE = process.env.REC_MODE ?? 'gateway';
+if (MODE !== 'gateway' && MODE !== 'inprocess') throw new Error('REC_MODE must be gateway or inprocess');
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'cameras,sweep').split(','));
 
 const log = (line: string) => console.log(line);
@@ -95,11 +100,15 @@ async function main(): Promise<void> {
   try {
     if (PARTS.has('cameras')) {
       log(
-        `(a)+(b) cameras per gateway: ${SIZE} ${FPS} fps ${BITRATE} kbit/s, ${REC_SEGMENT_S} s segments, ${REC_HOLD_S} s window per step`,
+        `(a)+(b) cameras per gateway (${MODE}): ${SIZE} ${FPS} fps ${BITRATE} kbit/s, ${REC_SEGMENT_S} s segments, ${REC_HOLD_S} s window per step`,
       );
+      // Children (gateway, central, sources) log warnings only: stalls and exits are what the ramp reads.
+      process.env.CAREWATCH_LOG_LEVEL ??= 'warn';
+      mkdirSync(join(dir.path, 'cameras'));
       const clip = encodeClip(dir.path);
-      const steps = await rampCameras({
-        dir: dir.path,
+      const ramp = MODE === 'gateway' ? rampGateway : rampCameras;
+      const steps = await ramp({
+        dir: join(dir.path, 'cameras'),
         clip,
         max: REC_MAX,
         step: REC_STEP,
