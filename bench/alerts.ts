@@ -32,12 +32,12 @@ function printRules(rows: RuleFigures[]): void {
     `\n(a) rule evaluation and alert updates (${EVENTS} events per stream, group commits of ${BATCH}; SQLite WAL, synchronous=FULL)`,
   );
   console.log(
-    '| stream | events | bare insert, group commit (baseline) events/s | persist + alerts events/s | ratio | alert step alone events/s | alert updates/s | bare insert, one commit per event, events/s | alert step ÷ that |',
+    '| stream | events | bare insert, group commit (baseline) events/s | persist + alerts events/s | ratio | alert step alone events/s | alert updates/s | bare insert, one commit per event, events/s | alert step ÷ that | alert step CPU µs/event |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
-      `| ${r.scenario} | ${r.events} | ${int(r.baselineEventsPerS)} | ${int(r.eventsPerS)} | ${(r.eventsPerS / r.baselineEventsPerS).toFixed(3)}× | ${int(r.alertStepEventsPerS)} | ${int(r.alertUpdatesPerS)} | ${int(r.perEventCommitEventsPerS)} | ${(r.alertStepEventsPerS / r.perEventCommitEventsPerS).toFixed(2)}× |`,
+      `| ${r.scenario} | ${r.events} | ${int(r.baselineEventsPerS)} | ${int(r.eventsPerS)} | ${(r.eventsPerS / r.baselineEventsPerS).toFixed(3)}× | ${int(r.alertStepEventsPerS)} | ${int(r.alertUpdatesPerS)} | ${int(r.perEventCommitEventsPerS)} | ${(r.alertStepEventsPerS / r.perEventCommitEventsPerS).toFixed(2)}× | ${int(r.alertStepCpuUsPerEvent)} |`,
     );
   }
 }
