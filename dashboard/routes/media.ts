@@ -245,12 +245,14 @@ export async function mediaRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { download?: boolean } }>(
+  app.get<{ Params: { id: string }; Querystring: { download?: '1' | 'true' } }>(
     '/api/media/:id/file',
     {
       schema: {
         params: Type.Object({ id: Type.String({ pattern: MEDIA_ID_PATTERN }) }),
-        querystring: Type.Object({ download: Type.Optional(Type.Boolean()) }),
+        querystring: Type.Object({
+          download: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('true')])),
+        }),
       },
     },
     async (req, reply) => {
@@ -270,7 +272,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         void reply.header('Content-Range', `bytes */${size}`);
         throw new CarewatchError('RANGE_NOT_SATISFIABLE', range.reason);
       }
-      const download = req.query.download === true;
+      const download = req.query.download !== undefined;
       // one entry per viewing: a player's follow-up range requests are not new views
       if (download || range.kind === 'whole' || range.start === 0) {
         log(ctx, req, download ? 'download' : 'view', {

@@ -24,6 +24,8 @@ export async function setupSite(
     devices?: string[];
     heartbeatS?: number;
     centralUrl?: (p: number) => string;
+    /** Give the gateway the central's HTTP URL (media uploads). */
+    mediaUpload?: boolean;
     /** Merged into site.yaml (e.g. attendance devices). */
     extra?: Record<string, unknown>;
   } = {},
@@ -43,6 +45,7 @@ export async function setupSite(
       central: {
         url: opts.centralUrl ? opts.centralUrl(mqttPort) : `mqtt://127.0.0.1:${mqttPort}`,
         keepaliveS: 5,
+        ...(opts.mediaUpload ? { httpUrl: `http://127.0.0.1:${httpPort}` } : {}),
       },
       localBus: { host: '127.0.0.1', port: busPort },
       heartbeatIntervalS: opts.heartbeatS ?? 2,
