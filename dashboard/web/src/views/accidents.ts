@@ -164,11 +164,11 @@ export async function accidentsView(root: HTMLElement, live: LiveAlerts, user: M
           'tr',
           { 'data-accident-id': a.id, class: a.id === id ? 'selected' : undefined },
           h('td', {}, h('a', { class: 'link', href: `#/accidents/${a.id}` }, a.title)),
-          h('td', {}, a.siteId),
-          h('td', {}, fmtTime(a.classifiedAt)),
-          h('td', {}, fmtTime(a.deadlineAt)),
           h('td', {}, countdownEl(a)),
           h('td', { class: 'state' }, accidentBadge(a)),
+          h('td', {}, a.siteId),
+          h('td', {}, fmtTime(a.deadlineAt)),
+          h('td', {}, fmtTime(a.classifiedAt)),
         ),
       );
     }
@@ -186,7 +186,7 @@ export async function accidentsView(root: HTMLElement, live: LiveAlerts, user: M
         h(
           'tr',
           {},
-          ...['accidentTitle', 'site', 'classified', 'deadline', 'remaining', 'state'].map((k) =>
+          ...['accidentTitle', 'remaining', 'state', 'site', 'deadline', 'classified'].map((k) =>
             h('th', {}, t(k)),
           ),
         ),

@@ -103,22 +103,22 @@ export async function hazardsView(root: HTMLElement, user: Me): Promise<() => vo
       section(
         'responsibility-list',
         t('responsibilityList'),
-        ['hazard', 'site', 'responsible', 'rectifyBy', 'actions'],
+        ['hazard', 'responsible', 'rectifyBy', 'actions', 'site'],
         open.map((x) =>
           row(
             x,
             x.title,
-            x.siteId,
             x.responsible ?? t('unassigned'),
             fmtTime(x.rectifyBy),
             user.can.resolve ? assignForm(x) : '',
+            x.siteId,
           ),
         ),
       ),
       section(
         'rectification-list',
         t('rectificationList'),
-        ['hazard', 'rectifyBy', 'state', 'closed', 'closeNote', 'actions'],
+        ['hazard', 'rectifyBy', 'state', 'actions', 'closed', 'closeNote'],
         hazards.map((x) =>
           row(
             x,
@@ -132,9 +132,9 @@ export async function hazardsView(root: HTMLElement, user: Me): Promise<() => vo
                 : '',
             ),
             stateBadge(x),
+            x.state !== 'closed' && user.can.resolve ? closeForm(x) : '',
             x.closedAt ? `${fmtTime(x.closedAt)} · ${x.closedBy ?? ''}` : '',
             x.closeNote ?? '',
-            x.state !== 'closed' && user.can.resolve ? closeForm(x) : '',
           ),
         ),
       ),
