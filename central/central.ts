@@ -25,8 +25,8 @@ import { createCentralBus } from './bus.js';
 import { CommandService } from './commands.js';
 import type { CentralConfig } from './config.js';
 import { CoverageService } from './coverage.js';
-import { MediaStore } from './media/store.js';
 import { LiveHazardService } from './live-hazards.js';
+import { MediaStore } from './media/store.js';
 
 const log = logger('central');
 
