@@ -25,6 +25,8 @@ export interface ConnResult {
   rssAfterHold: number;
   brokerCount: number | undefined;
   aliveAfterHold: number;
+  /** Fewest PINGRESPs any live connection got during the run (keepalive really exercised). */
+  minPongs: number;
   holdSeconds: number;
   prodSample: { n: number; provisionSeconds: number; connectSeconds: number; connected: number };
 }
@@ -137,6 +139,9 @@ export async function connectionScale(o: {
     await sleep(o.holdS * 1000);
     const holdSeconds = (performance.now() - holdStart) / 1000;
     const aliveAfterHold = conns.filter((c) => c.alive()).length;
+    const minPongs = conns
+      .filter((c) => c.alive())
+      .reduce((m, c) => Math.min(m, c.pongs()), Number.POSITIVE_INFINITY);
     const rssAfterHold = rssOf(central.pid);
 
     // the production scrypt cost per login, on a small sample, after the memory figures
@@ -164,6 +169,7 @@ export async function connectionScale(o: {
       rssAfterHold,
       brokerCount,
       aliveAfterHold,
+      minPongs,
       holdSeconds,
       prodSample: {
         n: prod.length,

@@ -5,7 +5,7 @@
  * process's resident memory.
  */
 import { randomBytes, scrypt } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashPassword } from '../lib/passwords.js';
@@ -93,4 +93,29 @@ export function rssOf(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
   if (!m) throw new Error(`no VmRSS for ${pid}`);
   return Number(m[1]) * 1024;
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc, clock ticks of 1/100 s). */
+export function cpuOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime
+  } catch {
+    return 0; // gone
+  }
+}
+
+/** Pids whose command line contains `needle` (e.g. a Mosquitto config path). */
+export function pidsWith(needle: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle)) out.push(Number(d));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
 }

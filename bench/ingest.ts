@@ -10,9 +10,9 @@
  * (b) Connected gateways one embedded central holds, its memory per
  *     connection, and the time to connect them all.
  *
- * Knobs (quick defaults): BENCH_GATEWAYS=16 BENCH_EVENTS=8000 BENCH_WINDOW=32
- * BENCH_WARMUP=800 BENCH_RUN_DEADLINE_S=120 BENCH_PARTS=embedded,external,conns
- * BENCH_CONNS=1000 BENCH_CONN_HASH=light|prod BENCH_CONN_CONCURRENCY=64
+ * Knobs (quick defaults): BENCH_GATEWAYS=16 BENCH_EVENTS=4000 BENCH_WINDOW=32
+ * BENCH_WARMUP=400 BENCH_RUN_DEADLINE_S=120 BENCH_PARTS=embedded,external,conns
+ * BENCH_CONNS=500 BENCH_CONN_HASH=light|prod BENCH_CONN_CONCURRENCY=64
  * BENCH_KEEPALIVE_S=10 BENCH_HOLD_S=16 BENCH_CONN_PROD_SAMPLE=20 BENCH_CONN_DEADLINE_S=600
  */
 import { execSync, spawnSync } from 'node:child_process';
@@ -35,16 +35,16 @@ import {
   runLoad,
   sqliteCounter,
 } from './ingest-load.js';
-import { type CentralProc, provisionMany, startCentralProc } from './ingest-setup.js';
+import { type CentralProc, cpuOf, pidsWith, provisionMany, startCentralProc } from './ingest-setup.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const GATEWAYS = env('BENCH_GATEWAYS', 16);
-const EVENTS = env('BENCH_EVENTS', 8000);
+const EVENTS = env('BENCH_EVENTS', 4000);
 const WINDOW = env('BENCH_WINDOW', 32);
-const WARMUP = env('BENCH_WARMUP', 800);
+const WARMUP = env('BENCH_WARMUP', 400);
 const RUN_DEADLINE_MS = env('BENCH_RUN_DEADLINE_S', 120) * 1000;
 const PARTS = (process.env.BENCH_PARTS ?? 'embedded,external,conns').split(',');
-const CONNS = env('BENCH_CONNS', 1000);
+const CONNS = env('BENCH_CONNS', 500);
 const PER_GW = Math.ceil(EVENTS / GATEWAYS);
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -70,8 +70,8 @@ async function measure(
   label: string,
   url: string,
   gateways: BenchGateway[],
-  o: { anonymous?: boolean; counter?: () => Promise<Counter> } = {},
-): Promise<LoadResult> {
+  o: { anonymous?: boolean; counter?: () => Promise<Counter>; pids?: number[] } = {},
+): Promise<Measured> {
   const base = {
     url,
     gateways,
@@ -87,16 +87,19 @@ async function measure(
   });
   await warmCounter?.close();
   const counter = o.counter ? await o.counter() : undefined;
+  const cpu = () => (o.pids ?? []).reduce((sum, pid) => sum + cpuOf(pid), 0);
   try {
-    const r = await runLoad({
+    const cpu0 = cpu();
+    const loaded = await runLoad({
       ...base,
       perGateway: PER_GW,
       seqBase: 1_000_000,
       ...(counter ? { counter } : {}),
     });
+    const r = { ...loaded, cpuMs: ((cpu() - cpu0) * 1000) / loaded.sent };
     console.log(
       `  ${label}: ${fmt(r.rate)} events/s (${r.arrived}/${r.sent} in ${r.seconds.toFixed(2)} s; ` +
-        `all PUBACKs after ${r.ackSeconds.toFixed(2)} s)${r.complete ? '' : ' INCOMPLETE: deadline reached'}`,
+        `all PUBACKs after ${r.ackSeconds.toFixed(2)} s; server CPU ${r.cpuMs.toFixed(3)} ms/event)${r.complete ? '' : ' INCOMPLETE: deadline reached'}`,
     );
     return r;
   } finally {
@@ -104,10 +107,26 @@ async function measure(
   }
 }
 
-function row(label: string, r: LoadResult, baseline: number, where: string): void {
+type Measured = LoadResult & { cpuMs: number };
+
+function row(label: string, r: Measured, baseline: number, where: string): void {
   rows.push(
-    `| ${label} | ${fmt(r.sent)} | ${where} | ${r.seconds.toFixed(2)} s | ${fmt(r.rate)}/s | ${(r.rate / baseline).toFixed(2)}${r.complete ? '' : ' (incomplete)'} |`,
+    `| ${label} | ${fmt(r.sent)} | ${where} | ${r.seconds.toFixed(2)} s | ${fmt(r.rate)}/s | ${(r.rate / baseline).toFixed(2)}${r.complete ? '' : ' (incomplete)'} | ${r.cpuMs.toFixed(3)} ms |`,
   );
+}
+
+function baselineRow(
+  label: string,
+  a: Measured,
+  b: Measured,
+  where: string,
+  ref = (a.rate + b.rate) / 2,
+): number {
+  const rate = (a.rate + b.rate) / 2;
+  rows.push(
+    `| ${label} (mean of before ${fmt(a.rate)}/s and after ${fmt(b.rate)}/s) | ${fmt(a.sent)} | ${where} | | ${fmt(rate)}/s | ${(rate / ref).toFixed(2)} | ${((a.cpuMs + b.cpuMs) / 2).toFixed(3)} ms |`,
+  );
+  return rate;
 }
 
 async function embeddedPart(dir: string, gws: BenchGateway[]): Promise<void> {
@@ -115,7 +134,7 @@ async function embeddedPart(dir: string, gws: BenchGateway[]): Promise<void> {
   const bare = async (tag: string) => {
     const b: BareBroker = await startBareAedes();
     try {
-      return await measure(`bare aedes (${tag})`, b.url, gws, { anonymous: true });
+      return await measure(`bare aedes (${tag})`, b.url, gws, { anonymous: true, pids: [b.pid] });
     } finally {
       await b.stop();
     }
@@ -124,19 +143,17 @@ async function embeddedPart(dir: string, gws: BenchGateway[]): Promise<void> {
   const dataDir = join(dir, 'embedded');
   await provisionMany({ dataDir }, gws);
   const central = await startCentralProc(dir, 'central-embedded', { dataDir });
-  let r: LoadResult;
+  let r: Measured;
   try {
     r = await measure('embedded central', `mqtt://127.0.0.1:${central.mqttPort}`, gws, {
       counter: async () => sqliteCounter(join(dataDir, 'central.db')),
+      pids: [central.pid],
     });
   } finally {
     await central.stop();
   }
   const after = await bare('after');
-  const baseline = (before.rate + after.rate) / 2;
-  rows.push(
-    `| bare aedes, no hooks (baseline: mean of before ${fmt(before.rate)}/s and after ${fmt(after.rate)}/s) | ${fmt(before.sent)} | PUBACKs | | ${fmt(baseline)}/s | 1 |`,
-  );
+  const baseline = baselineRow('bare aedes, no hooks: baseline', before, after, 'PUBACKs');
   row('embedded central: aedes + SQLite', r, baseline, 'rows in SQLite');
   console.log(`  ratio ${(r.rate / baseline).toFixed(2)} (target ≥ 0.6)`);
 }
@@ -146,7 +163,7 @@ async function externalCase(
   pg: TestPostgres,
   gws: BenchGateway[],
   instances: number,
-): Promise<LoadResult> {
+): Promise<Measured> {
   const caseDir = join(dir, `external-${instances}`);
   mkdirSync(caseDir, { recursive: true });
   const db = await pg.createDatabase();
@@ -187,6 +204,7 @@ async function externalCase(
     }
     return await measure(`Mosquitto + PostgreSQL, ${instances} instance(s)`, broker.url, gws, {
       counter: () => pgCounter(db),
+      pids: [...centrals.map((c) => c.pid), ...pidsWith(join(caseDir, 'mosquitto.conf'))],
     });
   } finally {
     for (const c of centrals) await c.stop();
@@ -204,6 +222,7 @@ async function externalPart(dir: string, gws: BenchGateway[]): Promise<void> {
     try {
       return await measure(`bare Mosquitto${withSub ? ' + QoS 1 subscriber' : ''} (${tag})`, b.url, gws, {
         anonymous: true,
+        pids: [b.pid],
         ...(withSub ? { counter: () => eventsSubscriber(b.url) } : {}),
       });
     } finally {
@@ -217,11 +236,13 @@ async function externalPart(dir: string, gws: BenchGateway[]): Promise<void> {
     const two = await externalCase(dir, pg, gws, 2);
     const after = await bare('after', false);
     const subAfter = await bare('after', true);
-    const baseline = (before.rate + after.rate) / 2;
-    const sub = (subBefore.rate + subAfter.rate) / 2;
-    rows.push(
-      `| bare Mosquitto, plain listener (baseline: mean of before ${fmt(before.rate)}/s and after ${fmt(after.rate)}/s) | ${fmt(before.sent)} | PUBACKs | | ${fmt(baseline)}/s | 1 |`,
-      `| bare Mosquitto + one QoS 1 subscriber (before ${fmt(subBefore.rate)}/s, after ${fmt(subAfter.rate)}/s) | ${fmt(before.sent)} | messages at the subscriber | | ${fmt(sub)}/s | ${(sub / baseline).toFixed(2)} |`,
+    const baseline = baselineRow('bare Mosquitto, plain listener: baseline', before, after, 'PUBACKs');
+    baselineRow(
+      'bare Mosquitto + one QoS 1 subscriber',
+      subBefore,
+      subAfter,
+      'messages at the subscriber',
+      baseline,
     );
     row('Mosquitto (auth, ACL, persistence) + PostgreSQL, 1 instance', one, baseline, 'rows in PostgreSQL');
     row('Mosquitto (auth, ACL, persistence) + PostgreSQL, 2 instances', two, baseline, 'rows in PostgreSQL');
@@ -254,7 +275,7 @@ async function connsPart(dir: string): Promise<void> {
     `  provisioned ${fmt(r.requested)} gateways in ${r.provisionSeconds.toFixed(1)} s (${light ? 'scrypt N=2^10' : 'scrypt N=2^15'})`,
     `  connected ${fmt(r.connected)} (${r.failed} failed${r.firstError ? `: ${r.firstError}` : ''}) in ${r.connectSeconds.toFixed(1)} s (${fmt(r.connected / r.connectSeconds)}/s); broker reports ${r.brokerCount ?? '?'} clients`,
     `  central RSS ${mib(r.rssBefore)} idle → ${mib(r.rssAfter)} connected → ${mib(r.rssAfterHold)} after ${r.holdSeconds.toFixed(0)} s hold; ${(per / 1024).toFixed(1)} KiB per connection`,
-    `  alive after the hold: ${fmt(r.aliveAfterHold)} of ${fmt(r.connected)}`,
+    `  alive after the hold: ${fmt(r.aliveAfterHold)} of ${fmt(r.connected)} (each answered at least ${r.minPongs} keepalive pings)`,
     `  production hashes (scrypt N=2^15), ${r.prodSample.n} gateways: provisioned in ${r.prodSample.provisionSeconds.toFixed(1)} s, ${r.prodSample.connected} connected in ${r.prodSample.connectSeconds.toFixed(1)} s (${(r.prodSample.connected / r.prodSample.connectSeconds).toFixed(1)}/s)`,
   ];
   console.log(lines.join('\n'));
@@ -262,6 +283,7 @@ async function connsPart(dir: string): Promise<void> {
 
 async function main(): Promise<void> {
   ensureFdLimit();
+  process.setMaxListeners(100); // every broker helper kills its child on exit
   requireBuild();
   const dir = tempDir('cw-bench-ingest-');
   const gws = benchGateways(GATEWAYS, () => randomSecret(18));
@@ -272,8 +294,10 @@ async function main(): Promise<void> {
     if (PARTS.includes('embedded')) await embeddedPart(dir.path, gws);
     if (PARTS.includes('external')) await externalPart(dir.path, gws);
     if (rows.length) {
-      console.log('\n| run | events | counted as | time | rate | ratio to its baseline |');
-      console.log('|---|---|---|---|---|---|');
+      console.log(
+        '\n| run | events | counted as | time | rate | ratio to its baseline | server CPU per event |',
+      );
+      console.log('|---|---|---|---|---|---|---|');
       console.log(rows.join('\n'));
       console.log('');
     }
