@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,8 +47,12 @@ describe.skipIf(unavailable !== null)(
     const dirs = [tempDir('cw-safety-a-'), tempDir('cw-safety-b-')];
     let server: TestPostgres | null = null;
     const procs: Proc[] = [];
+    let hook: Server | undefined;
+    /** Dedup keys of the notifications the fake webhook received, one per notification per request. */
+    const delivered: string[] = [];
     afterAll(async () => {
       for (const p of procs) await p.kill('SIGTERM');
+      hook?.close();
       delete process.env.CAREWATCH_PG_URL;
       await server?.stop();
       for (const d of dirs) d.cleanup();
@@ -60,24 +65,58 @@ describe.skipIf(unavailable !== null)(
       process.env.CAREWATCH_PG_URL = url; // provisioning and both processes use this database
       const admin = await addUser({ dataDir: dirs[0]!.path, username: 'admin', role: 'admin' });
 
-      // seeded before the instances start, so both find the same due work at start and on their timers
+      const hookPort = await freePort();
+      hook = createServer((req, res) => {
+        let body = '';
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          const n = (JSON.parse(body) as { notifications: Array<{ dedupKey: string }> }).notifications;
+          delivered.push(...n.map((x) => x.dedupKey));
+          res.writeHead(200).end('{}');
+        });
+      });
+      await new Promise<void>((r) => hook!.listen(hookPort, '127.0.0.1', () => r()));
+      const notify = {
+        baseUrl: 'http://127.0.0.1:8080',
+        channels: [
+          { type: 'webhook', name: 'duty', url: `http://127.0.0.1:${hookPort}/hook`, secret: 's'.repeat(16) },
+        ],
+        routes: [{ channels: ['duty'], types: ['accident', 'hazard'] }],
+      };
+      const ports = [await freePort(), await freePort()];
+      for (let i = 0; i < 2; i++) {
+        const cfg = join(dirs[i]!.path, 'central.yaml');
+        const central = { dataDir: dirs[i]!.path, mqtt: { port: 0 }, http: { port: ports[i] }, notify };
+        writeFileSync(cfg, stringify(central));
+        const p = cli(['central', '--config', cfg], { CAREWATCH_MQTT_CLIENT_ID: `central-${i}` });
+        procs.push(p);
+        await p.waitFor(/central ready/, 60_000);
+      }
+      const bases = ports.map((port) => `http://127.0.0.1:${port}`);
+      const a = instance(bases[0]!, await login(bases[0]!, admin.password));
+      const b = instance(bases[1]!, await login(bases[1]!, admin.password));
+      type Acc = { id: string; state: string; warnedAt: number | null; overdueAt: number | null };
+
+      // seeded while both instances run; the API calls below make each of them re-arm its
+      // deadline timer, so both watch the same warning, deadline and rectification deadline
       const now = Date.now();
+      const deadline = now + 8_000;
       const seed = await openPostgresSafetyStore(url);
       await seed.accidents.insert({
         id: 'acc-seeded',
         siteId: 'site-a',
         alertId: null,
         title: '老人跌倒骨折',
-        classifiedAt: now - 3600_000 + 5_000,
+        classifiedAt: deadline - 3600_000,
         classifiedBy: 'user:admin',
-        deadlineAt: now + 5_000, // inside the 15-min warning window: due at start, overdue in 5 s
+        deadlineAt: deadline, // inside the 15-min warning window: due at once, overdue in 8 s
         state: 'pending_report',
         reportedAt: null,
         reportedLate: false,
         warnedAt: null,
         overdueAt: null,
       });
-      const drafts = ['panel-1', 'panel-2', 'panel-3'].map((source, i) => ({
+      const drafts = ['panel-0', 'panel-1', 'panel-2'].map((source, i) => ({
         id: `hz-${i}`,
         siteId: 'site-a',
         source,
@@ -88,32 +127,26 @@ describe.skipIf(unavailable !== null)(
         actor: 'system:hazards',
       }));
       for (const d of drafts) await seed.hazards.open(d);
-      await seed.hazards.assign('hz-0', { responsible: '王五', rectifyBy: now + 5_000, actor: 'u', at: now });
+      await seed.hazards.assign('hz-0', { responsible: '王五', rectifyBy: deadline, actor: 'u', at: now });
       await seed.close();
 
-      const ports = [await freePort(), await freePort()];
-      for (let i = 0; i < 2; i++) {
-        const cfg = join(dirs[i]!.path, 'central.yaml');
-        writeFileSync(
-          cfg,
-          stringify({ dataDir: dirs[i]!.path, mqtt: { port: 0 }, http: { port: ports[i] } }),
-        );
-        const p = cli(['central', '--config', cfg]);
-        procs.push(p);
-        await p.waitFor(/central ready/, 60_000);
-      }
-      const bases = ports.map((port) => `http://127.0.0.1:${port}`);
-      const a = instance(bases[0]!, await login(bases[0]!, admin.password));
-      const b = instance(bases[1]!, await login(bases[1]!, admin.password));
-      type Acc = { id: string; state: string; warnedAt: number | null; overdueAt: number | null };
-
-      // classified on A, reported on B, seen reported on A
+      // classified on A and on B; the one of A is reported on B and seen reported on A
       const classified = await a<{ accident: Acc }>('/api/accidents', {
         siteId: 'site-a',
         title: '食物中毒',
       });
       expect(classified.status).toBe(200);
       const id = classified.body.accident.id;
+      const other = await b<{ accident: Acc }>('/api/accidents', { siteId: 'site-a', title: '烫伤' });
+      expect(other.status).toBe(200);
+      const id2 = other.body.accident.id;
+      const later = new Date(now + 86_400_000).toISOString();
+      expect((await b('/api/hazards/hz-1/assign', { responsible: '赵六', rectifyBy: later })).status).toBe(
+        200,
+      );
+      expect((await a('/api/hazards/hz-2/assign', { responsible: '钱七', rectifyBy: later })).status).toBe(
+        200,
+      );
       const reported = await b<{ accident: Acc }>(`/api/accidents/${id}/reports`, {
         to: '区民政局值班室',
         channel: 'phone',
@@ -124,8 +157,6 @@ describe.skipIf(unavailable !== null)(
       expect(onA.body.reports).toHaveLength(1);
 
       // a hazard assigned on B is closed on A
-      const rectifyBy = new Date(now + 86_400_000).toISOString();
-      expect((await b('/api/hazards/hz-1/assign', { responsible: '赵六', rectifyBy })).status).toBe(200);
       expect((await a('/api/hazards/hz-1/close', { note: '已更换电源模块' })).status).toBe(200);
       const h1 = await b<{ hazard: { state: string }; log: Array<{ action: string }> }>('/api/hazards/hz-1');
       expect(h1.body.hazard.state).toBe('closed');
@@ -151,6 +182,19 @@ describe.skipIf(unavailable !== null)(
       expect(count(/accident not reported within the deadline/)).toBe(1);
       expect(count(/hazard rectification overdue/)).toBe(1);
 
+      // each notice reached the webhook once, sent by whichever instance emitted it
+      await until(async () => (delivered.length >= 5 ? true : undefined), 30_000);
+      await new Promise((r) => setTimeout(r, 1000)); // anything sent twice would arrive now
+      expect([...delivered].sort()).toEqual(
+        [
+          `accident:${id}:accident_classified`,
+          `accident:${id2}:accident_classified`,
+          'accident:acc-seeded:accident_deadline_near',
+          'accident:acc-seeded:accident_overdue',
+          `hazard:hz-0:hazard_overdue:${deadline}`,
+        ].sort(),
+      );
+
       // all of it is in PostgreSQL: neither data directory has an SQLite central file
       for (const d of dirs) expect(existsSync(join(d.path, 'central.db'))).toBe(false);
       const c = new pg.Client({ connectionString: url });
@@ -158,6 +202,11 @@ describe.skipIf(unavailable !== null)(
       try {
         const r = await c.query('SELECT count(*)::int AS n FROM accident_reports');
         expect(r.rows[0].n).toBe(1);
+        const owners = await c.query(
+          "SELECT DISTINCT owner FROM notifications WHERE status = 'delivered' ORDER BY owner",
+        );
+        for (const o of owners.rows) expect(['central-0', 'central-1']).toContain(o.owner);
+        expect(owners.rows.length).toBeGreaterThan(0);
       } finally {
         await c.end();
       }
