@@ -143,6 +143,18 @@ const zh = {
   occupancy: '在岗人数',
   attendanceTimeline: '值班时间轴（近24小时）',
   source: '部位',
+  footage: '录像',
+  snapshot: '抓拍',
+  recordings: '录像记录',
+  playClip: '播放',
+  clipFrom: '开始时间',
+  clipLength: '时长',
+  download: '下载',
+  eventClips: '事件录像与抓拍',
+  noFootage: '该时段没有录像',
+  loading: '加载中…',
+  accessLog: '录像访问记录',
+  clipOfAlert: '告警录像',
 };
 type Key = keyof typeof zh;
 const en: Record<Key, string> = {
@@ -289,6 +301,18 @@ const en: Record<Key, string> = {
   occupancy: 'Occupancy',
   attendanceTimeline: 'Attendance timeline (last 24 h)',
   source: 'Location',
+  footage: 'Footage',
+  snapshot: 'Snapshot',
+  recordings: 'Recordings',
+  playClip: 'Play',
+  clipFrom: 'From',
+  clipLength: 'Length',
+  download: 'Download',
+  eventClips: 'Event clips and snapshots',
+  noFootage: 'No footage in this period',
+  loading: 'Loading…',
+  accessLog: 'Footage access log',
+  clipOfAlert: 'Alert clip',
 };
 
 export type Lang = 'zh-CN' | 'en';

@@ -92,7 +92,7 @@ async function render(): Promise<void> {
         await sitesView(view);
         break;
       case 'coverage':
-        await coverageView(view);
+        await coverageView(view, user);
         break;
       case 'fire-room':
         await fireRoomView(view);

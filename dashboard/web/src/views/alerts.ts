@@ -4,8 +4,12 @@ import { fmtTime, t } from '../i18n.js';
 import type { LiveAlerts } from '../live.js';
 import { boardAccidentCell } from './accidents-countdown.js';
 import { safety } from './accidents-live.js';
+import { type MediaItem, mediaPlayer } from './footage.js';
 
 const SEVERITY_ORDER = ['critical', 'major', 'minor', 'warning', 'info'];
+
+/** Alarms a camera may have filmed: the gateway cuts a clip around them. */
+const CLIP_TYPES = new Set(['emergency_call', 'fire_alarm']);
 
 function beep(): void {
   try {
@@ -30,6 +34,21 @@ function countdown(a: Alert): string {
 export function alertsView(root: HTMLElement, live: LiveAlerts, user: Me): () => void {
   const error = h('p', { class: 'error', role: 'alert' });
   const tbody = h('tbody');
+  // outside the table: the board re-renders every second, a playing clip must not
+  const media = h('div', { id: 'alert-media' });
+  const showMedia = async (a: Alert) => {
+    media.textContent = t('loading');
+    try {
+      const r = await api<{ media: MediaItem[] }>(`/api/alerts/${encodeURIComponent(a.id)}/media`);
+      media.textContent = '';
+      media.append(h('h3', {}, `${t(a.type)} · ${a.siteId} · ${a.title}`));
+      if (r.media.length === 0) media.append(h('p', { class: 'muted' }, t('noFootage')));
+      for (const m of r.media) media.append(mediaPlayer(m));
+    } catch (err) {
+      media.textContent = '';
+      error.textContent = (err as Error).message;
+    }
+  };
   const render = () => {
     tbody.textContent = '';
     const list = [...live.alerts.values()].sort(
@@ -101,6 +120,19 @@ export function alertsView(root: HTMLElement, live: LiveAlerts, user: Me): () =>
                 )
               : '',
             ' ',
+            CLIP_TYPES.has(a.type)
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'secondary',
+                    'data-action': 'clip',
+                    onclick: () => void showMedia(a),
+                  },
+                  `🎞 ${t('clipOfAlert')}`,
+                )
+              : '',
+            ' ',
             user.can.resolve && a.state !== 'resolved' && !safety.byAlert(a.id)
               ? h(
                   'a',
@@ -145,6 +177,7 @@ export function alertsView(root: HTMLElement, live: LiveAlerts, user: Me): () =>
       tbody,
     ),
     error,
+    media,
   );
   render();
   return () => {

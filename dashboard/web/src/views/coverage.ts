@@ -1,6 +1,7 @@
-import { api } from '../api.js';
+import { api, type Me } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { footagePanel } from './footage.js';
 
 interface Camera {
   deviceId: string;
@@ -22,7 +23,7 @@ interface SiteCoverage {
 const ZONES = ['entrance', 'reception_hall', 'duty_room', 'corridor', 'canteen'];
 
 /** Institutions × required zones, green or red with the reason; a cell opens its cameras. */
-export async function coverageView(root: HTMLElement): Promise<void> {
+export async function coverageView(root: HTMLElement, user: Me): Promise<void> {
   const { sites } = await api<{ sites: SiteCoverage[] }>('/api/coverage');
   const detail = h('div', { id: 'coverage-detail' });
   const show = (s: SiteCoverage, zone: string) => {
@@ -43,6 +44,23 @@ export async function coverageView(root: HTMLElement): Promise<void> {
             { class: 'muted' },
             `${t('online')}: ${c.online ? '✔' : '✘'} · REC ${c.recording ? '✔' : '✘'} · ${c.daysKept} d · ${c.continuityPct}% · forecast ${c.forecastDays ?? '—'} d`,
           ),
+          user.can.video
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'footage-open',
+                  'data-camera': c.deviceId,
+                  onclick: (e: Event) => {
+                    const card = (e.target as HTMLElement).closest('.card')!;
+                    const open = card.querySelector('.footage');
+                    if (open) open.remove();
+                    else card.append(footagePanel(s.siteId, c.deviceId));
+                  },
+                },
+                `🎞 ${t('footage')}`,
+              )
+            : null,
         ),
       ),
     );
