@@ -1,13 +1,16 @@
 /**
- * The server side of `npm run bench:panels` (a): runs in a worker thread so
- * the server has its own event loop, apart from the load generator. Either
+ * The server side of `npm run bench:panels` (a): runs in a child process so
+ * the server has its own event loop, apart from the load generator, and its
+ * CPU time can be told apart from the generator's. Either
  * a real receiver (DC-09 or GB/T 26875.3, with a sink that only counts) or
  * the bare baseline: a TCP server that cuts frames as cheaply as it can
  * (DC-09: at each <CR>; GB 26875: by the length field) and answers each with
  * a canned ACK / confirm, without parsing, checking or decoding anything.
  */
+
+import { type ChildProcess, fork } from 'node:child_process';
 import net from 'node:net';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { parseKey } from '../gateway/adapters/dc09/crypto.js';
 import { Dc09Receiver } from '../gateway/adapters/dc09/receiver.js';
 import { buildAck } from '../gateway/adapters/dc09/reply.js';
@@ -29,10 +32,13 @@ export interface ServerStats {
   /** Sink calls (real receivers) or frames answered (bare servers). */
   delivered: number;
   counters: Record<string, number>;
+  /** CPU time (user + system) of the server process since it was ready, µs. */
+  cpuUs: number;
 }
 
-type ToWorker = { type: 'stats' } | { type: 'stop' };
-type FromWorker = { type: 'ready'; port: number } | { type: 'stats'; stats: ServerStats };
+type ToChild = { type: 'stats' } | { type: 'stop' };
+type FromChild = { type: 'ready'; port: number } | { type: 'stats'; stats: ServerStats };
+const SPEC_ENV = 'CAREWATCH_PANELS_BENCH_SERVER';
 
 const CR = 0x0d;
 const GB_LEN_OFFSET = 2 + 22; // "@@" + header offset 22: application data length, 2 bytes LE
@@ -98,10 +104,9 @@ async function listen(server: net.Server): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-async function runWorker(spec: ServerSpec): Promise<void> {
-  const port = parentPort;
-  if (!port) return;
-  const stats: ServerStats = { delivered: 0, counters: {} };
+async function runChild(spec: ServerSpec): Promise<void> {
+  const send = (m: FromChild) => process.send?.(m);
+  const stats: ServerStats = { delivered: 0, counters: {}, cpuUs: 0 };
   let stop: () => Promise<void>;
   let counters = (): Record<string, number> => ({});
   let bound: number;
@@ -141,56 +146,64 @@ async function runWorker(spec: ServerSpec): Promise<void> {
         server.unref();
       });
   }
-  port.on('message', (m: ToWorker) => {
+  const cpu0 = process.cpuUsage();
+  process.on('message', (m: ToChild) => {
     stats.counters = counters();
-    if (m.type === 'stats') port.postMessage({ type: 'stats', stats } satisfies FromWorker);
+    const cpu = process.cpuUsage(cpu0);
+    stats.cpuUs = cpu.user + cpu.system;
+    if (m.type === 'stats') send({ type: 'stats', stats });
     else void stop().then(() => process.exit(0));
   });
-  port.postMessage({ type: 'ready', port: bound } satisfies FromWorker);
+  send({ type: 'ready', port: bound });
 }
 
-/** A server of the given kind in a worker thread. */
-export class ServerThread {
+/** A server of the given kind in a child process (node, IPC). */
+export class ServerProcess {
   private constructor(
-    private readonly worker: Worker,
+    private readonly child: ChildProcess,
     readonly port: number,
   ) {}
 
-  static async start(spec: ServerSpec): Promise<ServerThread> {
-    const worker = new Worker(new URL(import.meta.url), {
-      workerData: { panelsBench: spec },
-      env: { ...process.env, CAREWATCH_LOG_LEVEL: process.env.CAREWATCH_LOG_LEVEL ?? 'warn' },
+  static async start(spec: ServerSpec): Promise<ServerProcess> {
+    const child = fork(fileURLToPath(import.meta.url), [], {
+      env: {
+        ...process.env,
+        [SPEC_ENV]: JSON.stringify(spec),
+        CAREWATCH_LOG_LEVEL: process.env.CAREWATCH_LOG_LEVEL ?? 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const port = await new Promise<number>((resolve, reject) => {
-      worker.once('error', reject);
-      worker.once('message', (m: FromWorker) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`bench server exited (${code}) before it was ready`)));
+      child.once('message', (m: FromChild) => {
         if (m.type === 'ready') resolve(m.port);
       });
     });
-    return new ServerThread(worker, port);
+    return new ServerProcess(child, port);
   }
 
   stats(): Promise<ServerStats> {
     return new Promise((resolve) => {
-      const on = (m: FromWorker) => {
+      const on = (m: FromChild) => {
         if (m.type !== 'stats') return;
-        this.worker.off('message', on);
+        this.child.off('message', on);
         resolve(m.stats);
       };
-      this.worker.on('message', on);
-      this.worker.postMessage({ type: 'stats' } satisfies ToWorker);
+      this.child.on('message', on);
+      this.child.send({ type: 'stats' } satisfies ToChild);
     });
   }
 
   async stop(): Promise<void> {
-    const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
-    this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
-    const t = setTimeout(() => void this.worker.terminate(), 5000);
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.send({ type: 'stop' } satisfies ToChild);
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(t);
   }
 }
 
-if (!isMainThread && (workerData as { panelsBench?: ServerSpec } | null)?.panelsBench) {
-  void runWorker((workerData as { panelsBench: ServerSpec }).panelsBench);
-}
+const own = process.env[SPEC_ENV];
+if (own && process.send) void runChild(JSON.parse(own) as ServerSpec);

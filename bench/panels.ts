@@ -4,8 +4,10 @@
  *
  * (a) Frames per second the receivers acknowledge: closed-loop simulated
  *     panels/devices over loopback TCP against the real receiver (in a
- *     worker thread, its sink only counting) and, as the same-run baseline,
- *     against a bare TCP ack server that does no parsing (panels-servers.ts).
+ *     child process, its sink only counting) and, as the same-run baseline,
+ *     against a bare TCP ack server that does no parsing (panels-servers.ts);
+ *     also the server process's CPU time per frame, which a shared machine
+ *     disturbs less than the wall-clock rate.
  * (b) Frame → alert latency: a DC-09 fire frame (plain and AES) and a
  *     GB 26875 part fire frame sent to a real gateway process, until the
  *     `opened` alert is on a supervisor WebSocket of a real central process;
@@ -34,7 +36,7 @@ import { Dc09Dialler } from '../simulators/dc09/dialler.js';
 import { Gb26875DeviceSim } from '../simulators/gb26875/device.js';
 import { dc09DedupCost } from './panels-dedup.js';
 import { dc09Load, gb26875Load, type LoadOptions, type LoadResult } from './panels-load.js';
-import { type ServerStats, ServerThread } from './panels-servers.js';
+import { ServerProcess, type ServerStats } from './panels-servers.js';
 import { ms, summary } from './stats.js';
 
 const env = (name: string, def: number) => {
@@ -76,7 +78,7 @@ interface Run {
 
 async function runOne(sc: Scenario, bare: boolean): Promise<Run> {
   const kind = `${sc.protocol}${bare ? '-bare' : ''}` as const;
-  const server = await ServerThread.start({
+  const server = await ServerProcess.start({
     kind,
     accounts: ACCOUNTS,
     ...(sc.key ? { key: sc.key } : {}),
@@ -107,13 +109,23 @@ async function runOne(sc: Scenario, bare: boolean): Promise<Run> {
 const rate = (r: LoadResult) => r.acked / r.seconds;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
+function median(values: number[]): number {
+  const xs = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(xs.length / 2);
+  return xs.length % 2 ? (xs[mid] as number) : ((xs[mid - 1] as number) + (xs[mid] as number)) / 2;
+}
+
 /** Median frames/s of the runs, and every run's figure. */
 function rates(runs: Run[]): { median: number; all: string } {
-  const xs = runs.map((r) => rate(r.load)).sort((a, b) => a - b);
-  const mid = Math.floor(xs.length / 2);
-  const median = xs.length % 2 ? (xs[mid] as number) : ((xs[mid - 1] as number) + (xs[mid] as number)) / 2;
-  return { median, all: runs.map((r) => fmt(rate(r.load))).join(' / ') };
+  return {
+    median: median(runs.map((r) => rate(r.load))),
+    all: runs.map((r) => fmt(rate(r.load))).join(' / '),
+  };
 }
+
+/** Median server CPU time (user + system) per frame answered, µs. */
+const cpuPerFrame = (runs: Run[]) =>
+  median(runs.map((r) => r.server.cpuUs / Math.max(1, r.server.delivered)));
 
 /** Bare-server rates of the plain DC-09 and the GB 26875 runs, baselines for (c). */
 interface Baselines {
@@ -140,6 +152,8 @@ async function throughput(): Promise<{ lines: string[]; bare: Baselines }> {
     if (sc.protocol === 'gb26875') bare.gb26875 = b.median;
     else if (!sc.key) bare.dc09 = b.median;
     const sum = (f: (x: Run) => number) => real.reduce((n, x) => n + f(x), 0);
+    const cb = cpuPerFrame(base);
+    const cr = cpuPerFrame(real);
     const other: Record<string, number> = {};
     for (const x of real) for (const [k, v] of Object.entries(x.load.other)) other[k] = (other[k] ?? 0) + v;
     const others = Object.entries(other)
@@ -149,7 +163,8 @@ async function throughput(): Promise<{ lines: string[]; bare: Baselines }> {
       `  ${sc.name}:`,
       `    bare ack server (baseline): ${fmt(b.median)} frames/s (${b.all})  rtt p50 ${ms(rb.p50)} p99 ${ms(rb.p99)}`,
       `    receiver:                   ${fmt(r.median)} frames/s (${r.all})  rtt p50 ${ms(rr.p50)} p99 ${ms(rr.p99)}  = ${(r.median / b.median).toFixed(2)}× baseline`,
-      `    check: ${sum((x) => x.load.ackedTotal)} acknowledged, ${sum((x) => x.server.delivered)} sink deliveries, ${sum((x) => x.server.counters.duplicates ?? 0)} duplicates${others ? `, not acknowledged: ${others}` : ''}`,
+      `    server CPU per frame: bare ${cb.toFixed(1)} µs, receiver ${cr.toFixed(1)} µs = ${(cr / cb).toFixed(1)}× (median of runs; the bare server's ${fmt(1e6 / cb)} vs the receiver's ${fmt(1e6 / cr)} frames per CPU-second)`,
+      `    check: ${sum((x) => x.load.ackedTotal)} acknowledged, ${sum((x) => x.server.delivered)} sink deliveries, ${sum((x) => x.server.counters.duplicates ?? x.server.counters.DUPLICATE ?? 0)} duplicates${others ? `, not acknowledged: ${others}` : ''}`,
     );
   }
   return { lines, bare };
