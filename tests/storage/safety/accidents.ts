@@ -157,6 +157,32 @@ export function accidentContract(current: () => SafetyCurrent): void {
     }
   });
 
+  it('accidents: a service started after a restart catches up: overdue only, once', async () => {
+    const clock = new ManualClock(T0);
+    const notices: Array<{ event: keyof AccidentEvents; id: string }> = [];
+    const service = (store: SafetyCurrent['store']) =>
+      new AccidentService({
+        repo: store.accidents,
+        clock,
+        emit: (event, p) => void notices.push({ event, id: p.accident.id }),
+      });
+    const before = service(current().store);
+    await before.start();
+    const a = await before.classify({ siteId: 's1', title: '走失', actor: 'u' });
+    await before.stop(); // down before the warning and the deadline
+    clock.advance(2 * 60 * MIN);
+    const after = service(await current().h.open());
+    await after.start();
+    await after.tick();
+    await after.stop();
+    expect(notices.map((x) => x.event)).toEqual(['accident.classified', 'accident.overdue']);
+    expect(await current().store.accidents.get(a.id)).toMatchObject({
+      state: 'overdue',
+      warnedAt: null,
+      overdueAt: T0 + 2 * 60 * MIN,
+    });
+  });
+
   it('accidents: two services on one database warn once and mark overdue once per accident', async () => {
     const clock = new ManualClock(T0);
     const notices: Array<{ event: keyof AccidentEvents; id: string; by: string }> = [];

@@ -194,6 +194,30 @@ export function hazardContract(current: () => SafetyCurrent): void {
     expect(await repo().list({ kinds: ['repeated_false_alarms'] })).toHaveLength(10);
   });
 
+  it('hazards: a watch that fell due while no service ran opens its hazard at the next start', async () => {
+    const clock = new ManualClock(T0);
+    const notices: Array<{ event: keyof HazardEvents; id: string }> = [];
+    await repo().watch({
+      alertId: 'al-cam',
+      siteId: 's1',
+      source: 'cam-7',
+      kind: 'camera_offline',
+      title: '7号摄像机离线',
+      checkAt: T0 + 2 * 60 * MIN,
+    });
+    clock.advance(3 * 60 * MIN);
+    const svc = new HazardService({
+      repo: (await current().h.open()).hazards,
+      clock,
+      emit: (event, p) => void notices.push({ event, id: p.hazard.id }),
+    });
+    await svc.start();
+    await svc.stop();
+    expect(notices.map((x) => x.event)).toEqual(['hazard.opened']);
+    expect(await repo().get(notices[0]!.id)).toMatchObject({ alertId: 'al-cam', kind: 'camera_offline' });
+    expect(await repo().dueWatches(clock.now(), 10)).toEqual([]);
+  });
+
   it('hazards: two services on one database emit each overdue notice once', async () => {
     const clock = new ManualClock(T0);
     const notices: Array<{ event: keyof HazardEvents; id: string }> = [];
