@@ -9,8 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parse, stringify } from 'yaml';
-import type { Proc } from '../lib/testkit/procs.js';
-import { setupSite, startCentral, startGateway } from '../lib/testkit/site.js';
+import { cli, type Proc } from '../lib/testkit/procs.js';
+import { setupSite } from '../lib/testkit/site.js';
 import { busyShare, machineTimes, procCpuMs, procRssBytes, snapshot, usedBetween } from './proc-cpu.js';
 import type { RampOptions, StepResult } from './recording-cameras.js';
 import { type BadEvent, type CamLog, judgeWindow } from './recording-checks.js';
@@ -43,7 +43,19 @@ interface Row {
 
 export async function rampGateway(o: RampOptions): Promise<StepResult[]> {
   const site = await setupSite(o.dir, { devices: ['btn-1'] });
-  const central = await startCentral(site);
+  // Started by hand (not startCentral/startGateway) for longer start bounds on a loaded machine,
+  // and so that a process that does not come up in time is still killed in `finally`.
+  const central = cli([
+    'central',
+    ...[
+      '--data-dir',
+      site.centralDir,
+      '--mqtt-port',
+      String(site.mqttPort),
+      '--http-port',
+      String(site.httpPort),
+    ],
+  ]);
   const sources: Sources[] = [];
   const urls: string[] = [];
   const results: StepResult[] = [];
@@ -54,6 +66,7 @@ export async function rampGateway(o: RampOptions): Promise<StepResult[]> {
   let gateway: Proc | undefined;
   let db: Database.Database | undefined;
   try {
+    await central.waitFor(/central ready/, 60_000);
     for (let n = 0; n < o.max; ) {
       const add = Math.min(o.step, o.max - n);
       const src = await startSources(o.clip, add, `b${sources.length}c`);
@@ -74,7 +87,10 @@ export async function rampGateway(o: RampOptions): Promise<StepResult[]> {
         }),
       );
       await gateway?.kill();
-      gateway = await startGateway(site);
+      gateway = cli(['gateway', '--config', site.siteYaml], {
+        CAREWATCH_GATEWAY_PASSWORD: site.gatewayPassword,
+      });
+      await gateway.waitFor(/gateway ready/, 90_000);
       db ??= new Database(join(dataDir, 'gateway.db'), { readonly: true, fileMustExist: true });
       const watch = watcher(db, gateway, logs);
       const startedAt = Date.now();

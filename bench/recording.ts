@@ -15,7 +15,7 @@
  *   Recorder inside this process) REC_MAX (64) REC_STEP (16) REC_SEGMENT_S (5) REC_HOLD_S (15)
  *   REC_BITRATE_KBPS (3000) REC_SIZE (1280x720) REC_FPS (25)
  *   SWEEP_CAMERAS (64) SWEEP_SEGMENT_S (10) SWEEP_EXPIRE_MIN (10: minutes per camera;
- *   1440 = a day) SWEEP_KEPT (1000000,2000000) BENCH_PARTS (cameras,sweep)
+ *   1440 = a day) SWEEP_KEPT (1000000,2000000) SWEEP_ROUNDS (3) BENCH_PARTS (cameras,sweep)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -42,6 +42,7 @@ const SIZE = process.env.REC_SIZE ?? '1280x720';
 const SWEEP_CAMERAS = env('SWEEP_CAMERAS', 64);
 const SWEEP_SEGMENT_S = env('SWEEP_SEGMENT_S', 10);
 const SWEEP_EXPIRE_MIN = env('SWEEP_EXPIRE_MIN', 10);
+const SWEEP_ROUNDS = env('SWEEP_ROUNDS', 3);
 const SWEEP_KEPT = (process.env.SWEEP_KEPT ?? '1000000,2000000').split(',').map(Number);
 const MODE = process.env.REC_MODE ?? 'gateway';
 if (MODE !== 'gateway' && MODE !== 'inprocess') throw new Error('REC_MODE must be gateway or inprocess');
@@ -87,9 +88,10 @@ function sweepSummary(runs: SweepRun[]): string[] {
   if (runs.length < 2) return [];
   const a = runs[0]!;
   const b = runs.at(-1)!;
+  const kept = (r: SweepRun) => r.kept.toLocaleString('en');
   return [
-    `sweep time with ${b.kept.toLocaleString('en')} kept / with ${a.kept.toLocaleString('en')} kept (same ${a.expired.toLocaleString('en')} expiring): ${(b.sweepS / a.sweepS).toFixed(2)} (kept ×${(b.kept / a.kept).toFixed(1)})`,
-    `  expiry part only (pass − idle pass): ${((b.sweepS - b.idlePassS) / (a.sweepS - a.idlePassS)).toFixed(2)}`,
+    `expiry time with ${kept(b)} kept / with ${kept(a)} kept (same ${a.expired.toLocaleString('en')} expiring; kept ×${(b.kept / a.kept).toFixed(1)}): ${(b.expiryS / a.expiryS).toFixed(2)}`,
+    `  same for the baseline DELETE per row: ${(b.deleteRowS / a.deleteRowS).toFixed(2)}; whole pass: ${(b.passS / a.passS).toFixed(2)}`,
   ];
 }
 
@@ -130,19 +132,27 @@ async function main(): Promise<void> {
         expirePerCamera: perCam,
         kept: SWEEP_KEPT,
         bitrateKbps: BITRATE,
+        rounds: SWEEP_ROUNDS,
         log,
       });
       out.push(...sweepSummary(runs));
     }
     log(out.join('\n'));
     log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
   } finally {
-    dir.cleanup();
+    try {
+      dir.cleanup();
+    } catch (err) {
+      console.error(`cleanup of ${dir.path} failed: ${String(err)}`);
+    }
   }
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err) => {
     console.error(err);
     process.exit(1);
