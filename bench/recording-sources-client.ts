@@ -1,7 +1,18 @@
-/** Starts and stops the camera sources process (recording-sources.ts) for the recording benchmark. */
+/**
+ * Starts and stops the camera sources process (recording-sources.ts) for the
+ * recording benchmark, and builds its publisher's arguments.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+
+/** argv of the one publisher: the clip in real time, copied to every path. */
+export function publisherArgs(clip: string, urls: string[]): string[] {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip];
+  for (const url of urls)
+    args.push('-map', '0:v:0', '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', url);
+  return args;
+}
 
 export interface Sources {
   proc: ChildProcess;

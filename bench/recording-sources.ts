@@ -15,14 +15,7 @@ import { ffmpegPath } from '../gateway/recorder/ffmpeg-args.js';
 import { errorMessage } from '../lib/errors.js';
 import { spawnTracked, stopChild } from '../simulators/onvif/ffmpeg.js';
 import { RtspServer } from '../simulators/rtsp/server.js';
-
-/** argv of the one publisher: the clip in real time, copied to every path. */
-export function publisherArgs(clip: string, urls: string[]): string[] {
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip];
-  for (const url of urls)
-    args.push('-map', '0:v:0', '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', url);
-  return args;
-}
+import { publisherArgs } from './recording-sources-client.js';
 
 async function main(): Promise<void> {
   const [clip, countText, prefix] = process.argv.slice(2);
