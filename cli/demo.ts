@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -6,6 +7,14 @@ import { openCentralStore } from '../storage/open-store.js';
 import { addRegion, addUser, provisionGateway } from './provision.js';
 
 const DEVICES = ['btn-101', 'btn-102', 'btn-203', 'btn-204'];
+/** Simulated ONVIF cameras of the demo institution and the call buttons each one sees. */
+const CAMERAS = [
+  { deviceId: 'cam-entrance', zone: 'entrance', covers: ['btn-101'] },
+  { deviceId: 'cam-corridor', zone: 'corridor', covers: ['btn-102', 'btn-203'] },
+  { deviceId: 'cam-canteen', zone: 'canteen', covers: ['btn-204'] },
+];
+
+const haveFfmpeg = (): boolean => spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0;
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -31,6 +40,8 @@ export async function runDemo(flags: {
   httpPort: string;
   mqttPort: string;
   busPort: string;
+  cameraPort: string;
+  rtspPort: string;
 }) {
   const dataDir = resolve(flags.dataDir);
   const centralDir = join(dataDir, 'central');
@@ -84,6 +95,10 @@ export async function runDemo(flags: {
     await store.close();
   }
   const admin = await addUser({ dataDir: centralDir, username: 'admin', role: 'admin', sites: '*' });
+  // simulated ONVIF cameras recorded by the gateway (needs ffmpeg; without it the demo runs without cameras)
+  const cameras = haveFfmpeg();
+  const cameraPassword = randomBytes(9).toString('base64url');
+  const cameraBase = Number(flags.cameraPort);
   const siteYaml = join(dataDir, 'site.yaml');
   writeFileSync(
     siteYaml,
@@ -92,11 +107,32 @@ export async function runDemo(flags: {
       siteName: '阳光养老院 Sunshine Care Home',
       gatewayId: gw.gatewayId,
       dataDir: join(dataDir, 'gateway'),
-      central: { url: `mqtt://127.0.0.1:${flags.mqttPort}` },
+      central: {
+        url: `mqtt://127.0.0.1:${flags.mqttPort}`,
+        httpUrl: `http://127.0.0.1:${flags.httpPort}`,
+      },
       localBus: { host: '127.0.0.1', port: Number(flags.busPort) },
       heartbeatIntervalS: 10,
       buttons: { devices: DEVICES.map((d) => ({ deviceId: d, room: d.slice(4) })) },
       attendance: { devices: [{ deviceId: 'badge-fcr', source: 'badge', room: '消防控制室' }] },
+      ...(cameras
+        ? {
+            cameras: {
+              recordingsDir: join(dataDir, 'recordings'),
+              retentionDays: 30,
+              segmentSeconds: 10,
+              devices: CAMERAS.map((c, i) => ({
+                ...c,
+                onvif: {
+                  host: '127.0.0.1',
+                  port: cameraBase + i,
+                  username: 'admin',
+                  password: cameraPassword,
+                },
+              })),
+            },
+          }
+        : {}),
     }),
     { mode: 0o600 },
   );
@@ -134,6 +170,36 @@ export async function runDemo(flags: {
     flags.mqttPort,
   ]);
   await waitForHttp(`http://127.0.0.1:${flags.httpPort}/readyz`, 30_000);
+  if (cameras) {
+    start('cameras', [
+      'simulate',
+      'cameras',
+      '--count',
+      String(CAMERAS.length),
+      '--names',
+      CAMERAS.map((c) => c.deviceId).join(','),
+      '--zones',
+      CAMERAS.map((c) => c.zone).join(','),
+      '--http-base-port',
+      String(cameraBase),
+      '--rtsp-port',
+      flags.rtspPort,
+      '--no-discovery',
+      '--size',
+      '640x360',
+      '--fps',
+      '10',
+      '--bitrate',
+      '600',
+      '--user',
+      'admin',
+      '--password',
+      cameraPassword,
+    ]);
+    await waitForHttp(`http://127.0.0.1:${cameraBase}/snapshot.jpg`, 30_000).catch(() => undefined);
+  } else {
+    process.stdout.write('ffmpeg not found: the demo runs without cameras (install ffmpeg to see footage)\n');
+  }
   start('gateway', ['gateway', '--config', siteYaml], { CAREWATCH_GATEWAY_PASSWORD: gw.password });
   await new Promise((r) => setTimeout(r, 1500));
   start('attendance', [
@@ -162,6 +228,9 @@ export async function runDemo(flags: {
       `  MQTT:       mqtt://127.0.0.1:${flags.mqttPort}   (gateway gw-demo of site demo-site)`,
       `  device bus: mqtt://127.0.0.1:${flags.busPort}   (simulated call buttons ${DEVICES.join(', ')})`,
       `  metrics:    http://127.0.0.1:${flags.httpPort}/metrics`,
+      cameras
+        ? `  cameras:    ${CAMERAS.map((c) => c.deviceId).join(', ')} (simulated ONVIF, recorded by the gateway)`
+        : '  cameras:    none (ffmpeg not found)',
       `  data:       ${dataDir}`,
       'Press Ctrl-C to stop.',
       '',

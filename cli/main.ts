@@ -294,6 +294,8 @@ program
   .option('--http-port <port>', 'HTTP port', '8080')
   .option('--mqtt-port <port>', 'MQTT port', '1883')
   .option('--bus-port <port>', 'gateway local bus port', '1884')
+  .option('--camera-port <port>', 'first ONVIF port of the simulated cameras', '8091')
+  .option('--rtsp-port <port>', 'RTSP port of the simulated cameras', '8554')
   .action(runDemo);
 
 program.parseAsync().catch(fail);
