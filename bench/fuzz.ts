@@ -7,12 +7,14 @@
  */
 import fc from 'fast-check';
 import { CentralConfig } from '../central/config.js';
+import { parseRange } from '../central/media/range.js';
+import { parseUploadMeta } from '../dashboard/routes/gateway-media.js';
 import { AttendanceAdapter } from '../gateway/adapters/attendance.js';
 import { ButtonAdapter } from '../gateway/adapters/buttons.js';
 import { GatewayConfig } from '../gateway/config.js';
 import { Outbox } from '../gateway/outbox.js';
 import { validateConfig } from '../lib/config.js';
-import { ConfigError } from '../lib/errors.js';
+import { ConfigError, isCarewatchError } from '../lib/errors.js';
 import { Metrics } from '../lib/metrics.js';
 import {
   decodeCommand,
@@ -85,6 +87,26 @@ async function main(): Promise<void> {
     if (t && (t.siteId.includes('/') || t.siteId.includes('+') || t.siteId.includes('#')))
       throw new Error('bad site id');
   });
+  await run('parseRange', fc.tuple(fc.string({ maxLength: 250 }), fc.nat({ max: 1e9 })), ([h, size]) => {
+    const r = parseRange(h, size);
+    if (r.kind === 'partial' && (r.start < 0 || r.end < r.start || r.end >= size))
+      throw new Error('range outside');
+  });
+  await run(
+    'parseUploadMeta',
+    fc.oneof(
+      fc.string({ maxLength: 500 }),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+    ),
+    (h) => {
+      try {
+        const m = parseUploadMeta(h);
+        if (!(m.toMs >= m.fromMs)) throw new Error('accepted a backwards range');
+      } catch (err) {
+        if (!isCarewatchError(err) || err.code !== 'MEDIA_META_INVALID') throw err;
+      }
+    },
+  );
   for (const [name, schema] of [
     ['GatewayConfig', GatewayConfig],
     ['CentralConfig', CentralConfig],
