@@ -308,4 +308,18 @@ describe('deploy/mosquitto', () => {
     expect(conf).toMatch(/^acl_file \/mosquitto\/config\/acl$/m);
     expect(svc('mosquitto').volumes).toContain('./deploy/mosquitto:/mosquitto/config:ro');
   });
+  it('points the central and its init at the PostgreSQL service, and the gateway at the central for uploads', () => {
+    const pg = svc('postgres').environment!;
+    for (const name of ['central', 'central-init']) {
+      const url = svc(name).environment?.CAREWATCH_PG_URL ?? '';
+      expect(url, name).toMatch(
+        new RegExp(
+          `^postgres://${pg.POSTGRES_USER}:\\$\\{CAREWATCH_PG_PASSWORD[^}]*\\}@postgres:5432/${pg.POSTGRES_DB}$`,
+        ),
+      );
+    }
+    const http = new URL(siteYaml.central.httpUrl!);
+    expect(services).toHaveProperty(http.hostname);
+    expect(Number(http.port)).toBe(centralYaml.http.port);
+  });
 });
