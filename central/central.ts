@@ -58,6 +58,7 @@ export class Central {
   accidents!: AccidentService;
   hazards!: HazardService;
   media!: MediaStore;
+  private mediaPrune: NodeJS.Timeout | undefined;
   private safety: SafetyStore | undefined;
   private ready = false;
   ports: { mqtt?: number; mqtts?: number; http?: number } = {};
@@ -204,6 +205,9 @@ export class Central {
     }
     this.media = new MediaStore(config.dataDir);
     this.media.open();
+    this.mediaPrune = setInterval(() => void this.pruneMedia(), 3_600_000);
+    this.mediaPrune.unref();
+    void this.pruneMedia();
     await this.broker.start();
     this.http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
     await this.http.register(dashboardApp, {
@@ -223,6 +227,7 @@ export class Central {
       secureCookies: config.http.secureCookies,
       media: this.media,
       credentials: new GatewayCredentials(store.registry),
+      maxUploadBytes: config.media.maxUploadMiB * 1024 * 1024,
     });
     await this.http.listen({ host: config.http.host, port: config.http.port });
     const addr = this.http.server.address();
@@ -232,6 +237,19 @@ export class Central {
     };
     this.ready = true;
     log.info({ ports: this.ports, dataDir: config.dataDir }, 'central started');
+  }
+
+  /** Drops uploaded clips and snapshots older than `media.keepDays`. */
+  private async pruneMedia(): Promise<void> {
+    try {
+      const before = this.clock.now() - this.config.media.keepDays * 86_400_000;
+      let n = 0;
+      for (let k = await this.media.prune(before); k > 0; k = await this.media.prune(before)) n += k;
+      if (n > 0)
+        log.info({ removed: n, keepDays: this.config.media.keepDays }, 'old clips and snapshots removed');
+    } catch (err) {
+      log.error({ err }, 'media pruning failed');
+    }
   }
 
   /** Graceful: stop taking new work, drain what is in flight, close the store last. */
@@ -245,6 +263,7 @@ export class Central {
     await this.accidents?.stop();
     await this.notifier?.stop();
     await this.safety?.close();
+    if (this.mediaPrune) clearInterval(this.mediaPrune);
     this.media?.close();
     await this.coverage?.stop();
     await this.fireRoom?.stop();

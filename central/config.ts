@@ -109,6 +109,16 @@ export const CentralConfig = Type.Object(
       { missedHeartbeats: Type.Number({ minimum: 1, default: 3 }) },
       { additionalProperties: false, default: {} },
     ),
+    /** Clips and snapshots uploaded by the gateways (the footage itself stays at the sites). */
+    media: Type.Object(
+      {
+        /** Uploaded clips and snapshots are kept this long (they are evidence of alarms: at least 30 days). */
+        keepDays: Type.Integer({ minimum: 30, maximum: 3650, default: 365 }),
+        /** The largest upload accepted, in MiB. */
+        maxUploadMiB: Type.Integer({ minimum: 1, maximum: 4096, default: 512 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );

@@ -51,6 +51,8 @@ export interface AppDeps {
   media: MediaStore;
   /** Gateway logins, for media uploads over HTTP. */
   credentials: GatewayCredentials;
+  /** The largest clip or snapshot a gateway may upload (default 512 MiB). */
+  maxUploadBytes?: number;
 }
 
 /** The HTTP API, the supervisor WebSocket and the plain alert page, as one fastify plugin. */

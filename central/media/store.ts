@@ -7,6 +7,7 @@
  * UPDATE and DELETE on it.
  */
 import { mkdirSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Db, migrate, openDatabase } from '../../storage/sqlite/open.js';
 
@@ -161,6 +162,24 @@ export class MediaStore {
     const sql = `SELECT ${COLS} FROM media ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC LIMIT ?`;
     return this.db.prepare(sql).all(...params, Math.min(q.limit ?? 100, 1000)) as MediaRecord[];
+  }
+
+  /**
+   * Deletes clips and snapshots uploaded before `beforeMs` (files, then rows),
+   * at most `limit` per call; the access log keeps its entries. Returns how many went.
+   */
+  async prune(beforeMs: number, limit = 500): Promise<number> {
+    const old = this.db
+      .prepare(`SELECT ${COLS} FROM media WHERE created_at < ? ORDER BY created_at LIMIT ?`)
+      .all(beforeMs, limit) as MediaRecord[];
+    const del = this.db.prepare('DELETE FROM media WHERE id = ?');
+    for (const m of old) {
+      await unlink(this.fileOf(m)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      del.run(m.id);
+    }
+    return old.length;
   }
 
   logAccess(e: AccessEntry): void {
