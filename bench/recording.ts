@@ -79,8 +79,22 @@ function cameraSummary(steps: StepResult[]): string[] {
     ...(best
       ? [
           `gateway CPU / ffmpeg CPU at N=${best.cameras}: ${ratio(best).toFixed(2)} % (target ≤ 5 %: ${ratio(best) <= 5 ? 'met' : 'NOT met'})`,
+          ...marginal(held),
         ]
       : []),
+  ];
+}
+
+/** What one more camera costs the gateway, against what its ffmpeg costs (first to last held step). */
+function marginal(held: StepResult[]): string[] {
+  if (held.length < 2) return [];
+  const a = held[0]!;
+  const b = held.at(-1)!;
+  const rate = (ms: number, s: StepResult) => ms / s.windowS; // CPU ms per second
+  const gw = (rate(b.gatewayCpuMs, b) - rate(a.gatewayCpuMs, a)) / (b.cameras - a.cameras);
+  const ff = (rate(b.ffmpegCpuMs, b) - rate(a.ffmpegCpuMs, a)) / (b.cameras - a.cameras);
+  return [
+    `marginal cost of one more camera (N=${a.cameras} → ${b.cameras}): gateway ${(gw / 10).toFixed(3)} % of a core, ffmpeg ${(ff / 10).toFixed(3)} %, ratio ${((100 * gw) / ff).toFixed(2)} %`,
   ];
 }
 
