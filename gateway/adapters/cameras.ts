@@ -1,3 +1,4 @@
+import { ConfigError } from '../../lib/errors.js';
 import { logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
 import type { CameraReport } from '../../protocol/index.js';
@@ -51,6 +52,9 @@ export class CameraModule {
 
   async start(): Promise<void> {
     const { config, db } = this.deps;
+    const ids = config.devices.map((c) => c.deviceId);
+    const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (twice) throw new ConfigError(`cameras: camera ${twice} configured twice`);
     this.policy = RetentionPolicy.from({ siteDays: config.retentionDays });
     this.index = new SegmentIndex(db);
     this.stopping = false;

@@ -4,9 +4,13 @@
  * the camera's path.
  */
 import { describe, expect, it } from 'vitest';
+import { CameraModule } from '../../gateway/adapters/cameras.js';
 import { GatewayConfig } from '../../gateway/config.js';
+import { Outbox } from '../../gateway/outbox.js';
 import { validateConfig } from '../../lib/config.js';
 import { ConfigError } from '../../lib/errors.js';
+import { Metrics } from '../../lib/metrics.js';
+import { openDatabase } from '../../storage/sqlite/open.js';
 
 const base = { siteId: 's', gatewayId: 'gw', dataDir: '/tmp/x', central: { url: 'mqtt://127.0.0.1:1' } };
 const withCameras = (devices: unknown[]) => ({ ...base, cameras: { recordingsDir: '/tmp/rec', devices } });
@@ -59,5 +63,24 @@ describe('camera sources', () => {
     ]);
     expect(err.message).toContain('/cameras/devices/0/onvif/port: must be <= 65535');
     expect(err.message).toContain("/cameras/devices/0/onvif: must NOT have additional properties 'profil'");
+  });
+  it('the camera module refuses a device id used by a streamUrl and an onvif camera', async () => {
+    const cfg = check([
+      { deviceId: 'cam-1', zone: 'entrance', streamUrl: 'rtsp://127.0.0.1:9/x' },
+      { deviceId: 'cam-1', zone: 'canteen', onvif: { host: '127.0.0.1', port: 9 } },
+    ]);
+    const db = openDatabase(':memory:');
+    try {
+      const mod = new CameraModule({
+        config: cfg.cameras!,
+        db,
+        outbox: new Outbox(db, 's', () => false),
+        metrics: new Metrics(),
+        changed: () => undefined,
+      });
+      await expect(mod.start()).rejects.toThrow('cameras: camera cam-1 configured twice');
+    } finally {
+      db.close();
+    }
   });
 });
