@@ -1,7 +1,7 @@
 /** Console table, verdict and sample files of the soak benchmark. */
 import type { LoadCounts } from './soak-load.js';
 import type { ProcSample } from './soak-procs.js';
-import { growth, mib, toCsv, warmupIndex } from './soak-stats.js';
+import { growth, mib, slope, toCsv, warmupIndex } from './soak-stats.js';
 import type { CountedKind } from './soak-store.js';
 import { ms } from './stats.js';
 
@@ -124,6 +124,7 @@ function verdict(o: SoakOutcome): { json: unknown; csv: string } {
   );
   const growthOut: Record<string, unknown> = {};
   let worstRss = Number.NEGATIVE_INFINITY;
+  const trends: string[] = [];
   for (const n of procNames) {
     const rss = rows.map((r) => r.procs[n]!.rssBytes);
     const heap = rows.map((r) => r.procs[n]!.heapUsedBytes);
@@ -132,6 +133,10 @@ function verdict(o: SoakOutcome): { json: unknown; csv: string } {
     const gh = growth(heap, w);
     const gf = growth(fds, w);
     worstRss = Math.max(worstRss, gr.pct);
+    const times = rows.map((r) => r.t / 600);
+    trends.push(
+      `${n} ${mib(slope(times, rss, w))} / ${mib(slope(times, heap, w))} MiB per 10 min, ${slope(times, fds, w).toFixed(2)} fds per 10 min`,
+    );
     growthOut[n] = {
       rss: { initial: rss[0], ...gr },
       heap: { initial: heap[0], ...gh },
@@ -147,6 +152,7 @@ function verdict(o: SoakOutcome): { json: unknown; csv: string } {
         `${fds[0] ?? '-'} → ${gf.from} → ${gf.to}`,
     );
   }
+  lines.push(`  least-squares trend after warm-up (RSS / heap): ${trends.join('; ')}`);
   const first = rows[0];
   const lastRow = rows.at(-1);
   const fb = o.floorBefore;

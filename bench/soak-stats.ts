@@ -58,3 +58,22 @@ export function toCsv(rows: Array<Record<string, string | number | null>>): stri
 }
 
 export const mib = (bytes: number | null) => (bytes === null ? '-' : (bytes / 1048576).toFixed(1));
+
+/** Least-squares slope of `values` over `times` from index `start` on (units of value per unit of time). */
+export function slope(times: number[], values: Array<number | null>, start = 0): number {
+  const pts: Array<[number, number]> = [];
+  for (let i = start; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined && Number.isFinite(v)) pts.push([times[i]!, v]);
+  }
+  if (pts.length < 2) return Number.NaN;
+  const mx = pts.reduce((a, [x]) => a + x, 0) / pts.length;
+  const my = pts.reduce((a, [, y]) => a + y, 0) / pts.length;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of pts) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? Number.NaN : num / den;
+}

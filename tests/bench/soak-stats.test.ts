@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { growth, medianAround, promValue, toCsv, warmupIndex } from '../../bench/soak-stats.js';
+import { growth, medianAround, promValue, slope, toCsv, warmupIndex } from '../../bench/soak-stats.js';
 
 describe('soak stats', () => {
   const text = [
@@ -36,6 +36,12 @@ describe('soak stats', () => {
     expect(g.from).toBe(100);
     expect(g.to).toBe(110);
     expect(g.pct).toBeCloseTo(10, 6);
+  });
+
+  it('fits the trend after the warm-up point', () => {
+    expect(slope([0, 10, 20, 30], [999, 5, 7, 9], 1)).toBeCloseTo(0.2, 9);
+    expect(slope([0, 10, 20], [1, null, 1])).toBe(0);
+    expect(slope([0], [1])).toBeNaN();
   });
 
   it('writes CSV with quoting and empty cells for missing values', () => {
