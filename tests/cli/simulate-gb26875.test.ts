@@ -2,11 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Gb26875Event } from '../../gateway/adapters/gb26875/events.js';
 import { type Gb26875Meta, Gb26875Receiver } from '../../gateway/adapters/gb26875/receiver.js';
 import { CarewatchError } from '../../lib/errors.js';
-import { cli, freePort, requireBuild } from '../helpers/procs.js';
+import { cli, freePort, requireBuild, tempDir } from '../helpers/procs.js';
+import { login, setupSite, startCentral, startGateway } from '../helpers/site.js';
+import { supervisorSocket } from '../helpers/ws.js';
 
 /**
  * `carewatch simulate gb26875` as a separate process (node dist/cli/main.js)
- * against a GB/T 26875.3 receiver listening on loopback in the test process.
+ * against a GB/T 26875.3 receiver listening on loopback in the test process,
+ * and against a gateway process's receiver, through to the central.
  */
 
 interface Delivery {
@@ -83,7 +86,7 @@ describe('carewatch simulate gb26875', () => {
       '--script',
       'heartbeat',
       '--hold-ms',
-      '3000',
+      '5000',
     ]);
     await p.waitFor(/heartbeat: confirmed/);
     const r = await rx.sendPostCheck(9, { timeoutS: 10 });
@@ -104,7 +107,7 @@ describe('carewatch simulate gb26875', () => {
       '--answer-post-check',
       'no',
       '--hold-ms',
-      '2500',
+      '4000',
     ]);
     await p.waitFor(/heartbeat: confirmed/);
     const r = await rx.sendPostCheck(9, { timeoutS: 1 });
@@ -144,4 +147,41 @@ describe('carewatch simulate gb26875', () => {
     expect(await none.exited).toBe(2);
     expect(none.p.output()).toContain(`cannot connect to 127.0.0.1:${port}`);
   });
+});
+
+describe('carewatch simulate gb26875 against a gateway', () => {
+  it("a scripted fire opens a critical alert on a supervisor's WebSocket and its restore resolves it", async () => {
+    requireBuild();
+    const dir = tempDir('cw-cli-gb-');
+    cleanups.push(async () => dir.cleanup());
+    const s = await setupSite(dir.path, {
+      extra: { gb26875: { host: '127.0.0.1', port: 0, devices: [{ address: 7, label: '消防主机' }] } },
+    });
+    const central = await startCentral(s);
+    cleanups.push(() => central.kill());
+    const gateway = await startGateway(s);
+    cleanups.push(() => gateway.kill());
+    await gateway.waitFor(/connected to central/);
+    const port = Number(gateway.output().match(/gb26875=(\d+)/)?.[1]);
+    const sup = await supervisorSocket(s.base, await login(s));
+    cleanups.push(async () => sup.close());
+    await sup.next((m) => m.type === 'snapshot');
+
+    // one device process for both steps: a second process would start again at serial 1,
+    // and within the same second that is the retransmission of the fire frame
+    const dev = simulate([
+      '--port',
+      String(port),
+      '--address',
+      '7',
+      '--script',
+      'fire:3F-corridor;wait:300;restore:3F-corridor',
+    ]);
+    const opened = await sup.next((m) => m.change === 'opened' && m.alert?.type === 'fire_alarm');
+    expect(opened.alert).toMatchObject({ severity: 'critical', state: 'open', siteId: 'site-a' });
+    expect(opened.alert?.source.startsWith('fire-7:')).toBe(true);
+    await sup.next((m) => m.change === 'resolved' && m.alert?.id === opened.alert?.id);
+    expect(await dev.exited).toBe(0);
+    expect(dev.p.output()).toMatch(/fire:3F-corridor: confirmed[\s\S]*restore:3F-corridor: confirmed/);
+  }, 60_000);
 });
