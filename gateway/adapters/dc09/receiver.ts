@@ -224,6 +224,7 @@ export class Dc09Receiver {
       const p = pending;
       void p.then(
         () => {
+          this.done.delete(key);
           this.done.set(key, this.clock.now() + (this.opts.dedupTtlMs ?? 600_000));
           this.inflight.delete(key);
         },
@@ -266,7 +267,11 @@ export class Dc09Receiver {
 
   private prune(now: number): void {
     if (this.done.size < 1024) return;
-    for (const [k, exp] of this.done) if (exp <= now) this.done.delete(k);
+    // entries are kept in expiry order (a fixed TTL, re-inserted on update), so stop at the first live one
+    for (const [k, exp] of this.done) {
+      if (exp > now) break;
+      this.done.delete(k);
+    }
     // Still too many: forget the oldest (Map keeps insertion order).
     for (const k of this.done.keys()) {
       if (this.done.size <= 50_000) break;

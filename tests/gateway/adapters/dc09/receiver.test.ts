@@ -6,6 +6,7 @@ import {
   type PanelMessage,
 } from '../../../../gateway/adapters/dc09/receiver.js';
 import { parseReply } from '../../../../gateway/adapters/dc09/reply.js';
+import { ManualClock } from '../../../../lib/clock.js';
 import { Dc09Dialler, type DiallerOptions } from '../../../../simulators/dc09/dialler.js';
 import { deferred, RawClient, sleep } from './helpers.js';
 
@@ -161,6 +162,33 @@ describe('Dc09Receiver over TCP and UDP', () => {
     expect(got).toHaveLength(1);
     expect(r.stats().counters.DUPLICATE).toBe(2);
   });
+
+  it('forgets remembered messages once they expire, oldest first, and still knows the live ones', async () => {
+    const clock = new ManualClock(Date.now());
+    const { r, got } = await start({ clock, dedupTtlMs: 60_000 });
+    const d = dialler(r);
+    const frame = (seq: number) =>
+      buildFrame({
+        id: 'SIA-DCS',
+        seq,
+        account: '1234',
+        data: `#1234|Nri1/BA${seq}`,
+        timestamp: clock.now(),
+      });
+    for (let seq = 1; seq <= 1100; seq++) expect((await d.sendFrame(frame(seq))).type).toBe('ACK');
+    const remembered = () => (r as unknown as { done: Map<string, number> }).done.size;
+    expect(remembered()).toBe(1100);
+    clock.advance(30_000);
+    const late = frame(2000);
+    expect((await d.sendFrame(late)).type).toBe('ACK');
+    clock.advance(31_000);
+    // the first 1100 have expired, the late one has not
+    expect((await d.sendFrame(frame(2001))).type).toBe('ACK');
+    expect(remembered()).toBe(2);
+    expect((await d.sendFrame(late)).type).toBe('ACK');
+    expect(got).toHaveLength(1102);
+    expect(r.stats().counters.DUPLICATE).toBe(1);
+  }, 60_000);
 
   it('a replay that arrives while the first copy is still in the sink waits for it', async () => {
     const gate = deferred();
