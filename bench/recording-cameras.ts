@@ -34,6 +34,10 @@ export interface RampOptions {
   step: number;
   segmentS: number;
   holdS: number;
+  /** Gateway mode: bound on the gateway's start with N cameras (default 90 s). */
+  gatewayReadyS?: number;
+  /** In-process mode only: the recorder's list poll interval (what-if; the gateway uses the default). */
+  pollMs?: number;
   log: (line: string) => void;
 }
 
@@ -91,6 +95,8 @@ export async function rampCameras(o: RampOptions): Promise<StepResult[]> {
         onEvent,
         backoff: { initialMs: 500, maxMs: 5000 },
         stopTimeoutMs: 3000,
+        // pollMs is a CameraRecorder option the Recorder passes through; not part of RecorderOptions.
+        ...(o.pollMs ? ({ pollMs: o.pollMs } as object) : {}),
       });
       recorders.push(rec);
       await rec.start();

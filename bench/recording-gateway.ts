@@ -90,7 +90,19 @@ export async function rampGateway(o: RampOptions): Promise<StepResult[]> {
       gateway = cli(['gateway', '--config', site.siteYaml], {
         CAREWATCH_GATEWAY_PASSWORD: site.gatewayPassword,
       });
-      await gateway.waitFor(/gateway ready/, 90_000);
+      const readyS = o.gatewayReadyS ?? 90;
+      const t = Date.now();
+      const ready = await gateway.waitFor(/gateway ready/, readyS * 1000).then(
+        () => true,
+        () => false,
+      );
+      if (!ready) {
+        const step = notStarted(n, `gateway with ${n} cameras not ready within ${readyS} s`);
+        results.push(step);
+        o.log(formatGatewayStep(step));
+        break;
+      }
+      o.log(`  gateway with ${n} cameras ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
       db ??= new Database(join(dataDir, 'gateway.db'), { readonly: true, fileMustExist: true });
       const watch = watcher(db, gateway, logs);
       const startedAt = Date.now();
@@ -153,6 +165,23 @@ export async function rampGateway(o: RampOptions): Promise<StepResult[]> {
   return results;
 }
 
+function notStarted(cameras: number, reason: string): StepResult {
+  return {
+    cameras,
+    held: false,
+    reasons: [reason],
+    windowS: 0,
+    segments: 0,
+    gatewayCpuMs: 0,
+    ffmpegCpuMs: 0,
+    sourcesCpuMs: 0,
+    machineBusy: 0,
+    mbitPerStream: 0,
+    ffmpegRssMiB: 0,
+    maxIntervalS: 0,
+  };
+}
+
 /** Polls the index for new rows and the gateway's log for bad events. */
 function watcher(db: Database.Database, gateway: Proc, logs: Map<string, CamLog>) {
   const rowsAfter = db.prepare(
@@ -186,6 +215,7 @@ function watcher(db: Database.Database, gateway: Proc, logs: Map<string, CamLog>
 }
 
 export function formatGatewayStep(s: StepResult): string {
+  if (!s.windowS) return `  N=${s.cameras}: NOT held (${s.reasons.join('; ')})`;
   const w = s.windowS * 1000;
   const pct = (ms: number) => `${((100 * ms) / w).toFixed(1)} %`;
   return [

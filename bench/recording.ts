@@ -16,6 +16,7 @@
  *   REC_BITRATE_KBPS (3000) REC_SIZE (1280x720) REC_FPS (25)
  *   SWEEP_CAMERAS (64) SWEEP_SEGMENT_S (10) SWEEP_EXPIRE_MIN (10: minutes per camera;
  *   1440 = a day) SWEEP_KEPT (1000000,2000000) SWEEP_ROUNDS (3) BENCH_PARTS (cameras,sweep)
+ *   REC_GATEWAY_READY_S (90) REC_POLL_MS (inprocess only: what-if list poll interval)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -46,6 +47,8 @@ const SWEEP_ROUNDS = env('SWEEP_ROUNDS', 3);
 const SWEEP_KEPT = (process.env.SWEEP_KEPT ?? '1000000,2000000').split(',').map(Number);
 const MODE = process.env.REC_MODE ?? 'gateway';
 if (MODE !== 'gateway' && MODE !== 'inprocess') throw new Error('REC_MODE must be gateway or inprocess');
+const READY_S = env('REC_GATEWAY_READY_S', 90);
+const POLL_MS = process.env.REC_POLL_MS ? env('REC_POLL_MS', 500) : undefined;
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'cameras,sweep').split(','));
 
 const log = (line: string) => console.log(line);
@@ -130,6 +133,8 @@ async function main(): Promise<void> {
         step: REC_STEP,
         segmentS: REC_SEGMENT_S,
         holdS: REC_HOLD_S,
+        gatewayReadyS: READY_S,
+        pollMs: POLL_MS,
         log,
       });
       out.push(...cameraSummary(steps));
