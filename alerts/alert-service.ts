@@ -48,7 +48,7 @@ export class AlertService {
       reorderWindowMs?: number;
     },
   ) {
-    this.escalator = new Escalator({ ...deps, notify: (alert) => this.changed(alert, 'escalated') });
+    this.escalator = new Escalator({ ...deps, notify: (alert, change) => this.changed(alert, change) });
     this.sequencer = new DeviceSequencer({
       windowMs: deps.reorderWindowMs ?? 0,
       clock: deps.clock,
@@ -206,7 +206,7 @@ export class AlertService {
 
   private changed(
     alert: Alert,
-    change: 'opened' | 'repeated' | 'acknowledged' | 'resolved' | 'escalated',
+    change: 'opened' | 'repeated' | 'acknowledged' | 'resolved' | 'escalated' | 'renotified',
   ): void {
     this.deps.metrics
       .counter('carewatch_alert_changes_total', 'alert lifecycle changes', ['change', 'type'])

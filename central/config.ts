@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_ESCALATION } from '../alerts/escalation.js';
+import { EscalationLevelSchema } from '../alerts/escalation-config.js';
 import { AlertRule } from '../alerts/rule-config.js';
 import { TimeSeriesConfig } from '../storage/timeseries/config.js';
 
@@ -66,16 +67,7 @@ export const CentralConfig = Type.Object(
                     types: Type.Optional(
                       Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), { minItems: 1 }),
                     ),
-                    levels: Type.Array(
-                      Type.Object(
-                        {
-                          name: Type.String({ minLength: 1 }),
-                          waitS: Type.Number({ exclusiveMinimum: 0, maximum: 86400 }),
-                        },
-                        { additionalProperties: false },
-                      ),
-                      { minItems: 1, maxItems: 10 },
-                    ),
+                    levels: Type.Array(EscalationLevelSchema, { minItems: 1, maxItems: 10 }),
                   },
                   { additionalProperties: false },
                 ),

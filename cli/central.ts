@@ -1,3 +1,4 @@
+import { escalationProblem } from '../alerts/escalation-config.js';
 import { parseNotifyConfig } from '../alerts/notify/index.js';
 import { ruleProblem } from '../alerts/rule-config.js';
 import { Central } from '../central/central.js';
@@ -30,6 +31,8 @@ export function centralConfigFrom(flags: CentralFlags): CentralConfig {
     const problem = ruleProblem(r);
     if (problem) throw new ConfigError(`${flags.config ?? 'command line'}: /alerts/rules/${i}: ${problem}`);
   });
+  const escalation = escalationProblem(config.alerts.escalation);
+  if (escalation) throw new ConfigError(`${flags.config ?? 'command line'}: /alerts/escalation${escalation}`);
   if (config.notify !== undefined)
     parseNotifyConfig(config.notify, `${flags.config ?? 'command line'} /notify`);
   if (config.mqtt.mode === 'external' && !config.mqtt.external) {

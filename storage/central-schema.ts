@@ -246,4 +246,9 @@ CREATE TABLE alert_key_seq (
   PRIMARY KEY (site_id, source, type)
 );`,
   },
+  {
+    // repeats sent at the current escalation level (reset on each climb): the compare-and-set key of a repeat
+    version: 8,
+    sql: `ALTER TABLE alerts ADD COLUMN repeat_count INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -34,6 +34,8 @@ export interface AlertRow {
   resolved_by: string | null;
   escalation_level: number;
   next_escalation_at: number | null;
+  /** Absent in rows read before migration 8. */
+  repeat_count?: number;
   suppressed: Suppression | null;
 }
 
@@ -57,6 +59,7 @@ export function toAlert(r: AlertRow): Alert {
     resolvedBy: r.resolved_by,
     escalationLevel: r.escalation_level,
     nextEscalationAt: r.next_escalation_at,
+    repeatCount: r.repeat_count ?? 0,
     suppressed: r.suppressed,
   };
 }

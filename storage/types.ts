@@ -82,7 +82,13 @@ export interface Alert {
   resolvedAt: number | null;
   resolvedBy: string | null;
   escalationLevel: number;
+  /**
+   * When the next escalation step is due: a repeat at this level or the climb
+   * to the next one (null: nothing more to do).
+   */
   nextEscalationAt: number | null;
+  /** Repeats sent at the current escalation level (reset on each climb); 0 when absent. */
+  repeatCount?: number;
   /** Recorded but not escalated or notified: a maintenance silence, or inhibited by an offline gateway. */
   suppressed: Suppression | null;
 }
@@ -116,7 +122,8 @@ export interface AuditEntry {
   alertId: string;
   at: number;
   actor: string;
-  action: 'opened' | 'repeated' | 'acknowledged' | 'resolved' | 'escalated';
+  /** `repeated`: the device triggered again; `renotified`: the escalation level was reminded again. */
+  action: 'opened' | 'repeated' | 'acknowledged' | 'resolved' | 'escalated' | 'renotified';
   fromState: AlertState | null;
   toState: AlertState | null;
   level: number | null;
@@ -184,6 +191,24 @@ export interface AlertRepo {
   ): Promise<Alert | null>;
   get(id: string): Promise<Alert | null>;
   list(q: AlertQuery): Promise<Alert[]>;
+  /**
+   * Records one repeat at `level` if the alert is still open there with
+   * `fromRepeat` repeats sent (compare-and-set): sets the count to `toRepeat`
+   * (more than one above when missed repeats are skipped) and the next
+   * deadline; appends a `renotified` audit entry. Null when it did not apply.
+   */
+  renotify(
+    id: string,
+    r: {
+      level: number;
+      fromRepeat: number;
+      toRepeat: number;
+      at: number;
+      nextEscalationAt: number | null;
+      actor: string;
+      note: string | null;
+    },
+  ): Promise<Alert | null>;
   due(now: number, limit: number): Promise<Alert[]>;
   nextDueAt(): Promise<number | null>;
   audit(id: string): Promise<AuditEntry[]>;

@@ -7,7 +7,7 @@ const Url = Type.String({ pattern: '^https?://[^\\s]+$' });
 const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' });
 const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
 const Change = Type.Union(
-  ['opened', 'repeated', 'acknowledged', 'resolved', 'escalated'].map((c) => Type.Literal(c)),
+  ['opened', 'repeated', 'acknowledged', 'resolved', 'escalated', 'renotified'].map((c) => Type.Literal(c)),
 );
 const Headers = Type.Record(Type.String(), Type.String());
 

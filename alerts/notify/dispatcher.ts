@@ -36,11 +36,20 @@ function routeMatches(r: RouteConfig, n: Notification): boolean {
   const a = n.alert;
   return (
     (!r.severities || r.severities.includes(a.severity)) &&
-    (!r.changes || r.changes.includes(n.change)) &&
+    (!r.changes || r.changes.includes(n.change) || remindsOf(r.changes, n)) &&
     (!r.types || r.types.includes(a.type)) &&
     (!r.sites || r.sites.includes(a.siteId)) &&
     (!r.levels || r.levels.some((l) => (typeof l === 'number' ? l === n.level : l === n.levelName)))
   );
+}
+
+/**
+ * A reminder of an escalation level goes where the alert's arrival at that
+ * level went: routes for `opened` at level 0, for `escalated` above it (and
+ * routes naming `renotified` themselves).
+ */
+function remindsOf(changes: RouteConfig['changes'] & {}, n: Notification): boolean {
+  return n.change === 'renotified' && changes.includes(n.level === 0 ? 'opened' : 'escalated');
 }
 
 function errorText(err: unknown): string {
@@ -154,7 +163,12 @@ export class NotificationDispatcher {
     const level = alert.escalationLevel;
     const chain = chainFor(this.deps.escalation ?? DEFAULT_ESCALATION, alert);
     return {
-      dedupKey: dedupKeyOf(alert.id, change, level),
+      dedupKey: dedupKeyOf(
+        alert.id,
+        change,
+        level,
+        change === 'renotified' ? (alert.repeatCount ?? 0) : undefined,
+      ),
       alert: structuredClone(alert),
       change,
       level,

@@ -45,6 +45,7 @@ const CHANGE_LABEL: Record<AlertChange, string> = {
   acknowledged: '已确认 acknowledged',
   resolved: '已解除 resolved',
   escalated: '已升级 escalated',
+  renotified: '再次提醒 reminder',
 };
 
 const STATE_LABEL: Record<string, string> = {

@@ -9,7 +9,8 @@ export type AlertChange = AuditEntry['action'];
  * One thing worth telling people: an alert snapshot at the moment of the
  * change, which change it was and at which escalation level. The dedup key is
  * `alertId:change:level`, so each (alert, change, level) is notified at most
- * once per channel (a repeat is notified once per level, not once per press).
+ * once per channel (a repeat is notified once per level, not once per press);
+ * a level's reminders (`renotified`) add the reminder's number.
  */
 export interface Notification {
   dedupKey: string;
@@ -25,8 +26,9 @@ export interface Notification {
   safety?: SafetySubject | undefined;
 }
 
-export function dedupKeyOf(alertId: string, change: AlertChange, level: number): string {
-  return `${alertId}:${change}:${level}`;
+/** A reminder of an escalation level (`renotified`) adds its number: each reminder is sent once. */
+export function dedupKeyOf(alertId: string, change: AlertChange, level: number, repeat?: number): string {
+  return repeat === undefined ? `${alertId}:${change}:${level}` : `${alertId}:${change}:${level}:${repeat}`;
 }
 
 /**

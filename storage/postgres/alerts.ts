@@ -260,7 +260,8 @@ export class PgAlertRepo implements AlertRepo {
   ): Promise<Alert | null> {
     return tx(this.pool, async (c): Promise<Alert | null> => {
       const r = await c.query<AlertRow>(
-        `UPDATE alerts SET escalation_level = escalation_level + 1, next_escalation_at = $1, updated_at = $2
+        `UPDATE alerts SET escalation_level = escalation_level + 1, repeat_count = 0, next_escalation_at = $1,
+           updated_at = $2
          WHERE id = $3 AND state = 'open' AND escalation_level = $4 RETURNING *`,
         [nextEscalationAt, at, id, fromLevel],
       );
@@ -275,6 +276,31 @@ export class PgAlertRepo implements AlertRepo {
         toState: 'open',
         level: fromLevel + 1,
         note: null,
+        eventId: null,
+      });
+      return a;
+    });
+  }
+
+  async renotify(id: string, r: Parameters<AlertRepo['renotify']>[1]): Promise<Alert | null> {
+    return tx(this.pool, async (c): Promise<Alert | null> => {
+      // the WHERE clause is the compare-and-set: a concurrent instance's UPDATE waits on the row and then misses
+      const u = await c.query<AlertRow>(
+        `UPDATE alerts SET repeat_count = $1, next_escalation_at = $2, updated_at = $3
+         WHERE id = $4 AND state = 'open' AND escalation_level = $5 AND repeat_count = $6 RETURNING *`,
+        [r.toRepeat, r.nextEscalationAt, r.at, id, r.level, r.fromRepeat],
+      );
+      const a = one(u.rows);
+      if (!a) return null;
+      await addAudit(c, {
+        alertId: id,
+        at: r.at,
+        actor: r.actor,
+        action: 'renotified',
+        fromState: 'open',
+        toState: 'open',
+        level: r.level,
+        note: r.note,
         eventId: null,
       });
       return a;

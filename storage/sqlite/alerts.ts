@@ -219,7 +219,8 @@ export class SqliteAlertRepo implements AlertRepo {
     return this.db.transaction((): Alert | null => {
       const r = this.db
         .prepare(
-          `UPDATE alerts SET escalation_level = escalation_level + 1, next_escalation_at = ?, updated_at = ?
+          `UPDATE alerts SET escalation_level = escalation_level + 1, repeat_count = 0, next_escalation_at = ?,
+             updated_at = ?
            WHERE id = ? AND state = 'open' AND escalation_level = ?`,
         )
         .run(nextEscalationAt, at, id, fromLevel);
@@ -233,6 +234,30 @@ export class SqliteAlertRepo implements AlertRepo {
         toState: 'open',
         level: fromLevel + 1,
         note: null,
+        eventId: null,
+      });
+      return this.getSync(id);
+    })();
+  }
+
+  async renotify(id: string, r: Parameters<AlertRepo['renotify']>[1]): Promise<Alert | null> {
+    return this.db.transaction((): Alert | null => {
+      const u = this.db
+        .prepare(
+          `UPDATE alerts SET repeat_count = ?, next_escalation_at = ?, updated_at = ?
+           WHERE id = ? AND state = 'open' AND escalation_level = ? AND repeat_count = ?`,
+        )
+        .run(r.toRepeat, r.nextEscalationAt, r.at, id, r.level, r.fromRepeat);
+      if (u.changes !== 1) return null;
+      this.audit_({
+        alertId: id,
+        at: r.at,
+        actor: r.actor,
+        action: 'renotified',
+        fromState: 'open',
+        toState: 'open',
+        level: r.level,
+        note: r.note,
         eventId: null,
       });
       return this.getSync(id);
