@@ -1,4 +1,5 @@
 import type { Severity } from '../../storage/types.js';
+import { alertTypeLabels } from '../labels.js';
 import type { SafetySubject } from './safety.js';
 import type { AlertChange, Message, Notification } from './types.js';
 
@@ -54,29 +55,7 @@ const STATE_LABEL: Record<string, string> = {
   resolved: '已解除 resolved',
 };
 
-const TYPE_ZH: Record<string, string> = {
-  emergency_call: '紧急呼叫',
-  low_battery: '电量低',
-  device_unavailable: '设备离线',
-  gateway_offline: '网关离线',
-  fire_alarm: '火警',
-  medical_alarm: '医疗求助',
-  panic_alarm: '劫盗/胁迫',
-  intrusion: '入侵',
-  panel_trouble: '设备故障',
-  panel_offline: '报警主机离线',
-  supervisory: '监管',
-  part_shielded: '部件屏蔽',
-  camera_offline: '摄像机离线',
-  recording_stalled: '录像中断',
-  retention_at_risk: '存储不足',
-  coverage_gap: '覆盖缺失',
-  post_check_missed: '查岗未应答',
-  fire_room_understaffed: '消控室人员不足',
-  operator_certificate_expired: '证书过期',
-  shift_too_long: '值班超时',
-  duty_log_overdue: '值班记录超时',
-};
+const TYPE_ZH: Record<string, string> = alertTypeLabels('zh');
 
 const LEVEL_LABEL: Record<string, string> = {
   on_duty: '值班人员 on duty',
