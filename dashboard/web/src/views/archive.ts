@@ -16,9 +16,11 @@ interface EventRow {
 const KINDS = [
   'emergency_call',
   'panel_alarm',
+  'panel_status',
   'attendance',
   'post_check',
   'camera_state',
+  'camera_event',
   'recording_state',
   'retention_state',
 ];
