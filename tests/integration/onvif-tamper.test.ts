@@ -35,6 +35,7 @@ describe('ONVIF camera tamper → camera_tamper alert at the central', () => {
       fps: 10,
     });
     s = await setupSite(dir.path, {
+      mediaUpload: true,
       extra: {
         cameras: {
           recordingsDir: recordings,
@@ -109,5 +110,31 @@ describe('ONVIF camera tamper → camera_tamper alert at the central', () => {
         { event: 'tamper', active: false },
       ]),
     );
+  }, 60_000);
+  it("takes a snapshot from the camera's ONVIF snapshot URI and stores it at the central", async () => {
+    const token = await login(s);
+    const r = await api<{
+      command: { status: string; reply: { result?: { mediaId: string; from: string; bytes: number } } };
+    }>(s, token, '/api/sites/site-a/commands/snapshot', {
+      method: 'POST',
+      body: JSON.stringify({ args: { cameraId: 'cam-front' }, timeoutS: 40 }),
+    });
+    expect(r.body.command.status, JSON.stringify(r.body)).toBe('ok');
+    const result = r.body.command.reply.result!;
+    expect(result.from).toBe('snapshot_uri');
+    const media = await api<{ media: Array<{ id: string; kind: string; url: string; bytes: number }> }>(
+      s,
+      token,
+      '/api/sites/site-a/cameras/cam-front/media',
+    );
+    const snap = media.body.media.find((m) => m.id === result.mediaId);
+    expect(snap).toMatchObject({ kind: 'snapshot', bytes: result.bytes });
+    const jpeg = Buffer.from(
+      await (
+        await fetch(`${s.base}${snap!.url}`, { headers: { authorization: `Bearer ${token}` } })
+      ).arrayBuffer(),
+    );
+    expect([jpeg[0], jpeg[1]]).toEqual([0xff, 0xd8]);
+    expect(gateway.output()).not.toContain('e2e-secret');
   }, 60_000);
 });
