@@ -7,15 +7,19 @@
  * ending at "now", like a camera that records all the time) and an expiring
  * block of `expire` segments per camera that ended before the cutoff. Only the
  * expiring block has files (empty files in the real day-directory layout);
- * kept rows point to no file, the sweeper never touches them. One real
- * `RetentionSweeper.sweep()` pass is timed, then a second pass with nothing to
- * expire (its fixed cost: the forecast reads `measureDays` of rows per camera).
+ * kept rows point to no file, the sweeper never touches them. Each round
+ * times one real `RetentionSweeper.sweep()` pass and, inside it, the expiry
+ * loop alone (pass start → last `segments_expired` event; the rest of the pass
+ * is the forecast, which reads `measureDays` of rows per camera and the
+ * index's totals). One index file per kept size; rounds alternate between the
+ * files and medians are reported.
  *
  * Same-run baselines over the same number of segments: `unlink` of as many
  * empty files one after another, a bare `DELETE … WHERE id = ?` per row in
  * autocommit (the statement the sweeper runs per segment), and one `DELETE`
  * statement for all of them.
  */
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dayDir, segmentFileName } from '../gateway/recorder/ffmpeg-args.js';
@@ -71,81 +75,110 @@ const POLICY = RetentionPolicy.from({ siteDays: 30 });
 const CUTOFF = NOW - 30 * DAY_MS;
 const secs = (t0: number) => (performance.now() - t0) / 1000;
 
-export async function benchSweep(o: SweepOptions): Promise<SweepRun[]> {
-  const segMs = o.segmentS * 1000;
-  const maxPerCam = Math.max(...o.kept) / o.cameras;
-  if (maxPerCam * segMs > 29 * DAY_MS)
-    throw new Error('kept rows do not fit in 29 days at this segment length');
-  const db = openDatabase(join(o.dir, 'sweep.db'), { synchronous: 'FULL' });
+type Db = ReturnType<typeof openDatabase>;
+
+interface Store {
+  db: Db;
+  index: SegmentIndex;
+  insertMany: (rows: NewSegment[]) => void;
+}
+
+function openStore(path: string): Store {
+  const db = openDatabase(path, { synchronous: 'FULL' });
   const index = new SegmentIndex(db);
   index.totals(); // migrates
+  const insertMany = db.transaction((rows: NewSegment[]) => {
+    for (const r of rows) index.add(r);
+  });
+  return { db, index, insertMany };
+}
+
+/**
+ * One index file per kept size (each a copy of the previous one, filled up),
+ * then rounds that alternate between the files, so that a change of machine
+ * load hits every size alike.
+ */
+export async function benchSweep(o: SweepOptions): Promise<SweepRun[]> {
+  const segMs = o.segmentS * 1000;
+  const sizes = [...o.kept].sort((a, b) => a - b);
+  if (Math.max(...sizes) / o.cameras > (29 * DAY_MS) / segMs)
+    throw new Error('kept rows do not fit in 29 days at this segment length');
   const bytes = Math.round((o.bitrateKbps * 1000 * o.segmentS) / 8);
   const cams = Array.from({ length: o.cameras }, (_, c) => `cam-${String(c).padStart(3, '0')}`);
-  const root = join(o.dir, 'rec');
-  const seg = (cam: string, startMs: number, base = root): NewSegment => ({
+  const seg = (cam: string, startMs: number, base: string): NewSegment => ({
     cameraId: cam,
     path: join(base, cam, dayDir(startMs), segmentFileName(cam, startMs)),
     startMs,
     endMs: startMs + segMs,
     bytes,
   });
-  const insertMany = db.transaction((rows: NewSegment[]) => {
-    for (const r of rows) index.add(r);
-  });
-  const runs: SweepRun[] = [];
+  mkdirSync(o.dir, { recursive: true });
+  const paths = sizes.map((_, i) => join(o.dir, `index-${i}.db`));
+  const fills: number[] = [];
   let perCam = 0; // kept segments per camera so far, newest first back from NOW
+  for (const [i, kept] of sizes.entries()) {
+    if (i > 0) copyFileSync(paths[i - 1]!, paths[i]!);
+    const st = openStore(paths[i]!);
+    const target = Math.ceil(kept / o.cameras);
+    const t0 = performance.now();
+    let batch: NewSegment[] = [];
+    // Older and older rows, all cameras interleaved (the order a gateway indexes them).
+    for (let j = perCam; j < target; j++) {
+      for (const cam of cams) batch.push(seg(cam, NOW - (j + 1) * segMs, join(o.dir, 'kept')));
+      if (batch.length >= 20_000) {
+        st.insertMany(batch);
+        batch = [];
+      }
+    }
+    st.insertMany(batch);
+    perCam = target;
+    fills.push(secs(t0));
+    o.log(
+      `  index ${i}: ${st.index.totals().segments.toLocaleString('en')} kept rows (${fills[i]!.toFixed(1)} s to add)`,
+    );
+    st.db.pragma('wal_checkpoint(TRUNCATE)');
+    st.db.close();
+  }
+  const stores = paths.map(openStore);
   try {
-    for (const kept of o.kept) {
-      const target = Math.ceil(kept / o.cameras);
-      const t0 = performance.now();
-      let batch: NewSegment[] = [];
-      // Older and older rows, all cameras interleaved (the order a gateway indexes them).
-      for (let j = perCam; j < target; j++) {
-        for (const cam of cams) batch.push(seg(cam, NOW - (j + 1) * segMs));
-        if (batch.length >= 20_000) {
-          insertMany(batch);
-          batch = [];
-        }
+    const keptRows = stores.map((st) => st.index.totals().segments);
+    const rounds: Round[][] = stores.map(() => []);
+    for (let k = 0; k < o.rounds; k++) {
+      for (const [i, st] of stores.entries()) {
+        const root = join(o.dir, `rec-${i}`);
+        const segAt = (cam: string, startMs: number) => seg(cam, startMs, root);
+        rounds[i]!.push(await round({ o, ...st, cams, root, segMs, seg: segAt, keptRows: keptRows[i]! }));
       }
-      insertMany(batch);
-      perCam = target;
-      const fillS = secs(t0);
-      const keptRows = index.totals().segments;
-      o.log(`  index: ${keptRows.toLocaleString('en')} kept rows (${fillS.toFixed(1)} s to add)`);
-
-      const rounds: Round[] = [];
-      for (let k = 0; k < o.rounds; k++) {
-        rounds.push(await round({ o, index, db, cams, root, segMs, seg, insertMany, keptRows }));
-      }
-      const med = (f: (r: Round) => number) => median(rounds.map(f));
+    }
+    return stores.map((_, i) => {
+      const med = (f: (r: Round) => number) => median(rounds[i]!.map(f));
       const run: SweepRun = {
-        kept: keptRows,
+        kept: keptRows[i]!,
         expired: cams.length * o.expirePerCamera,
-        rounds: rounds.length,
+        rounds: o.rounds,
         passS: med((r) => r.passS),
         expiryS: med((r) => r.expiryS),
         unlinkS: med((r) => r.unlinkS),
         deleteRowS: med((r) => r.deleteRowS),
         deleteOneS: med((r) => r.deleteOneS),
-        fillS,
+        fillS: fills[i]!,
       };
-      runs.push(run);
       o.log(formatRun(run));
-    }
+      return run;
+    });
   } finally {
-    db.close();
+    for (const st of stores) st.db.close();
   }
-  return runs;
 }
 
 interface RoundCtx {
   o: SweepOptions;
   index: SegmentIndex;
-  db: ReturnType<typeof openDatabase>;
+  db: Db;
   cams: string[];
   root: string;
   segMs: number;
-  seg: (cam: string, startMs: number, base?: string) => NewSegment;
+  seg: (cam: string, startMs: number) => NewSegment;
   insertMany: (rows: NewSegment[]) => void;
   keptRows: number;
 }
