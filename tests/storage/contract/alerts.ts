@@ -234,6 +234,73 @@ export function alertContract(h: Current): void {
       expect(levels).toEqual([1, 2]);
     });
 
+    it('records a reminder once per repeat count, resets the count on a climb, none after an ack', async () => {
+      const { alerts } = h().store;
+      const { alert } = (await alerts.openOrRepeat(draft())) as { alert: Alert };
+      expect(alert.repeatCount).toBe(0);
+      const r = (from: number, to: number, at: number, next: number | null, actor = 'system:escalation') =>
+        alerts.renotify(alert.id, {
+          level: 0,
+          fromRepeat: from,
+          toRepeat: to,
+          at,
+          nextEscalationAt: next,
+          actor,
+          note: `repeat ${to} of 3`,
+        });
+      expect(await r(0, 1, T0 + 20_000, T0 + 40_000)).toMatchObject({
+        escalationLevel: 0,
+        repeatCount: 1,
+        nextEscalationAt: T0 + 40_000,
+        updatedAt: T0 + 20_000,
+        state: 'open',
+      });
+      expect(await r(0, 1, T0 + 20_000, T0 + 40_000)).toBeNull(); // the same repeat again
+      const rs = await Promise.all([
+        r(1, 2, T0 + 40_000, T0 + 60_000, 'instance-a'),
+        r(1, 2, T0 + 40_000, T0 + 60_000, 'instance-b'),
+      ]);
+      expect(rs.filter((x) => x !== null)).toHaveLength(1);
+      // a skip over missed repeats: the count jumps, still one audit entry
+      expect(await r(2, 3, T0 + 70_000, T0 + 90_000)).toMatchObject({ repeatCount: 3 });
+      const up = await alerts.escalate(alert.id, 0, T0 + 90_000, T0 + 150_000, 'system:escalation');
+      expect(up).toMatchObject({ escalationLevel: 1, repeatCount: 0 });
+      expect(await r(3, 4, T0 + 95_000, null)).toBeNull(); // level 0 is over
+      const atLevel1 = await alerts.renotify(alert.id, {
+        level: 1,
+        fromRepeat: 0,
+        toRepeat: 1,
+        at: T0 + 100_000,
+        nextEscalationAt: T0 + 150_000,
+        actor: 'system:escalation',
+        note: null,
+      });
+      expect(atLevel1).toMatchObject({ escalationLevel: 1, repeatCount: 1 });
+      await alerts.transition(alert.id, ['open'], 'acknowledged', by('head', T0 + 110_000));
+      const afterAck = await alerts.renotify(alert.id, {
+        level: 1,
+        fromRepeat: 1,
+        toRepeat: 2,
+        at: T0 + 120_000,
+        nextEscalationAt: null,
+        actor: 'system:escalation',
+        note: null,
+      });
+      expect(afterAck).toBeNull();
+      expect(
+        (await alerts.audit(alert.id))
+          .filter((a) => a.action === 'renotified' || a.action === 'escalated')
+          .map((a) => [a.action, a.level, a.at - T0, a.note]),
+      ).toEqual([
+        ['renotified', 0, 20_000, 'repeat 1 of 3'],
+        ['renotified', 0, 40_000, 'repeat 2 of 3'],
+        ['renotified', 0, 70_000, 'repeat 3 of 3'],
+        ['escalated', 1, 90_000, null],
+        ['renotified', 1, 100_000, null],
+      ]);
+      expect(await alerts.nextDueAt()).toBeNull();
+    });
+
     it('reports due escalations in deadline order and the next deadline', async () => {
       const { alerts } = h().store;
       expect(await alerts.nextDueAt()).toBeNull();
