@@ -16,6 +16,8 @@ import { type LiteConnection, liteConnect } from './mqtt-lite.js';
 export interface ConnResult {
   requested: number;
   provisionSeconds: number;
+  /** Central process start until `central ready`, with every gateway provisioned. */
+  startSeconds: number;
   connected: number;
   failed: number;
   firstError: string | undefined;
@@ -115,7 +117,9 @@ export async function connectionScale(o: {
   await provisionMany({ dataDir }, prod, { light: false, batch: 8 });
   const prodProvisionSeconds = (performance.now() - t) / 1000;
 
-  const central = await startCentralProc(o.dir, 'central-conns', { dataDir });
+  t = performance.now();
+  const central = await startCentralProc(o.dir, 'central-conns', { dataDir }, {}, 600_000);
+  const startSeconds = (performance.now() - t) / 1000;
   const conns: LiteConnection[] = [];
   try {
     await sleep(2000);
@@ -160,6 +164,7 @@ export async function connectionScale(o: {
     return {
       requested: o.count,
       provisionSeconds,
+      startSeconds,
       connected: conns.length,
       failed,
       firstError,

@@ -69,6 +69,7 @@ export async function startCentralProc(
   name: string,
   config: Record<string, unknown>,
   env: NodeJS.ProcessEnv = {},
+  readyTimeoutMs = 60_000,
 ): Promise<CentralProc> {
   const httpPort = await freePort();
   const mqttPort = await freePort();
@@ -76,7 +77,7 @@ export async function startCentralProc(
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, stringify({ ...config, mqtt, http: { port: httpPort } }));
   const proc = cli(['central', '--config', file], env);
-  await proc.waitFor(/central ready/, 60_000);
+  await proc.waitFor(/central ready/, readyTimeoutMs);
   return {
     proc,
     pid: proc.child.pid!,

@@ -272,7 +272,7 @@ async function connsPart(dir: string): Promise<void> {
   });
   const per = r.connected ? (r.rssAfter - r.rssBefore) / r.connected : Number.NaN;
   const lines = [
-    `  provisioned ${fmt(r.requested)} gateways in ${r.provisionSeconds.toFixed(1)} s (${light ? 'scrypt N=2^10' : 'scrypt N=2^15'})`,
+    `  provisioned ${fmt(r.requested)} gateways in ${r.provisionSeconds.toFixed(1)} s (${light ? 'scrypt N=2^10' : 'scrypt N=2^15'}); central ready ${r.startSeconds.toFixed(1)} s after start`,
     `  connected ${fmt(r.connected)} (${r.failed} failed${r.firstError ? `: ${r.firstError}` : ''}) in ${r.connectSeconds.toFixed(1)} s (${fmt(r.connected / r.connectSeconds)}/s); broker reports ${r.brokerCount ?? '?'} clients`,
     `  central RSS ${mib(r.rssBefore)} idle → ${mib(r.rssAfter)} connected → ${mib(r.rssAfterHold)} after ${r.holdSeconds.toFixed(0)} s hold; ${(per / 1024).toFixed(1)} KiB per connection`,
     `  alive after the hold: ${fmt(r.aliveAfterHold)} of ${fmt(r.connected)} (each answered at least ${r.minPongs} keepalive pings)`,
