@@ -88,7 +88,9 @@ describe.skipIf(!HAVE_FFMPEG)('camera recorder with real ffmpeg', () => {
       expect(s.bytes).toBeGreaterThan(1000);
       const p = probe(s.path);
       expect(p, s.path).toBeDefined();
-      expect(Math.abs(p!.duration * 1000 - (s.endMs - s.startMs))).toBeLessThan(400);
+      // the index (ffmpeg's segment list) and the file agree to within about one GOP (8 frames at
+      // 15 fps = 533 ms): under load the UDP source drops frames at segment edges
+      expect(Math.abs(p!.duration * 1000 - (s.endMs - s.startMs))).toBeLessThan(600);
     }
     // consecutive segments of one run are contiguous
     for (let i = 1; i < segs.length; i++)
