@@ -362,7 +362,8 @@ export class MediaModule {
     if (!(toMs > fromMs) || toMs - fromMs > 31 * 86_400_000) {
       throw new CarewatchError('MEDIA_RANGE_INVALID', 'the range must be positive and at most 31 days');
     }
-    const r = recordingSpans(this.index.range(cameraId, fromMs, toMs), 2000, 500);
+    // gaps over 2 s split spans; at most 400 spans keep the reply under the 64 KiB payload limit
+    const r = recordingSpans(this.index.range(cameraId, fromMs, toMs), 2000, 400);
     const oldest = this.index.oldest(cameraId);
     const newest = this.index.last(cameraId);
     return {
