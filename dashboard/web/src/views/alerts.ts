@@ -129,7 +129,7 @@ export function alertsView(root: HTMLElement, live: LiveAlerts, user: Me): () =>
                     'data-action': 'clip',
                     onclick: () => void showMedia(a),
                   },
-                  `🎞 ${t('clipOfAlert')}`,
+                  `${t('clipOfAlert')}`,
                 )
               : '',
             ' ',

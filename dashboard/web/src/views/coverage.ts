@@ -58,7 +58,7 @@ export async function coverageView(root: HTMLElement, user: Me): Promise<void> {
                     else card.append(footagePanel(s.siteId, c.deviceId));
                   },
                 },
-                `🎞 ${t('footage')}`,
+                `${t('footage')}`,
               )
             : null,
         ),

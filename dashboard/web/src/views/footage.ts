@@ -163,7 +163,7 @@ export function footagePanel(siteId: string, cameraId: string): HTMLElement {
               h(
                 'button',
                 { type: 'button', class: 'link', onclick: () => show(m) },
-                `${m.kind === 'clip' ? '▶' : '📷'} ${fmtTime(Date.parse(m.from))}${m.eventId ? ' · ⚠' : ''}`,
+                `${m.kind === 'clip' ? '▶' : '■'} ${fmtTime(Date.parse(m.from))}${m.eventId ? ' · ⚠' : ''}`,
               ),
             ),
           ),
@@ -183,11 +183,7 @@ export function footagePanel(siteId: string, cameraId: string): HTMLElement {
       h('label', {}, `${t('clipFrom')} `, from),
       h('label', {}, `${t('clipLength')} `, length),
       h('button', { type: 'button', class: 'play', onclick: () => void play() }, `▶ ${t('playClip')}`),
-      h(
-        'button',
-        { type: 'button', class: 'snapshot', onclick: () => void snapshot() },
-        `📷 ${t('snapshot')}`,
-      ),
+      h('button', { type: 'button', class: 'snapshot', onclick: () => void snapshot() }, `${t('snapshot')}`),
     ),
     error,
     out,
