@@ -21,23 +21,40 @@ export const EscalationLevelSchema = Type.Object(
  * `alerts.escalation`, e.g. `/chains/0/levels/1/repeatEveryS`), or null.
  */
 export function escalationProblem(config: EscalationConfig): string | null {
+  // the default chain: the same reminders at every level, ackTimeoutS apart
+  const fallback = levelProblem(
+    '',
+    config.levels.length === 1,
+    { waitS: config.ackTimeoutS, repeats: config.repeats, repeatEveryS: config.repeatEveryS },
+    'ackTimeoutS',
+  );
+  if (fallback) return fallback;
   for (const [i, chain] of (config.chains ?? []).entries()) {
     for (const [j, level] of chain.levels.entries()) {
-      const at = `/chains/${i}/levels/${j}`;
-      const repeats = level.repeats ?? 0;
-      if (level.repeatEveryS === undefined) continue;
-      if (repeats === 0) return `${at}/repeatEveryS: given without repeats (repeats is 0)`;
-      if (level.repeatEveryS > level.waitS) {
-        return `${at}/repeatEveryS: ${level.repeatEveryS} s is longer than the level's waitS (${level.waitS} s)`;
-      }
-      const top = j === chain.levels.length - 1;
-      if (!top && repeats * level.repeatEveryS >= level.waitS) {
-        return (
-          `${at}/repeats: ${repeats} reminders every ${level.repeatEveryS} s do not all come before ` +
-          `the climb after waitS (${level.waitS} s); lower repeats or repeatEveryS`
-        );
-      }
+      const problem = levelProblem(`/chains/${i}/levels/${j}`, j === chain.levels.length - 1, level);
+      if (problem) return problem;
     }
+  }
+  return null;
+}
+
+function levelProblem(
+  at: string,
+  top: boolean,
+  level: { waitS: number; repeats?: number | undefined; repeatEveryS?: number | undefined },
+  wait = 'waitS',
+): string | null {
+  const repeats = level.repeats ?? 0;
+  if (level.repeatEveryS === undefined) return null;
+  if (repeats === 0) return `${at}/repeatEveryS: given without repeats (repeats is 0)`;
+  if (level.repeatEveryS > level.waitS) {
+    return `${at}/repeatEveryS: ${level.repeatEveryS} s is longer than the level's ${wait} (${level.waitS} s)`;
+  }
+  if (!top && repeats * level.repeatEveryS >= level.waitS) {
+    return (
+      `${at}/repeats: ${repeats} reminders every ${level.repeatEveryS} s do not all come before ` +
+      `the climb after ${wait} (${level.waitS} s); lower repeats or repeatEveryS`
+    );
   }
   return null;
 }

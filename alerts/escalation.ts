@@ -27,6 +27,9 @@ export interface EscalationConfig {
   ackTimeoutS: number;
   /** Default chain: level names, level 0 first (the on-duty staff who get every alert). */
   levels: string[];
+  /** Default chain: reminders at every level (see `EscalationLevel`). */
+  repeats?: number | undefined;
+  repeatEveryS?: number | undefined;
   /** Chains per site and alert type, e.g. fire alarms to the fire brigade after 60 s. */
   chains?: EscalationChain[] | undefined;
 }
@@ -36,7 +39,15 @@ export function chainFor(config: EscalationConfig, alert: Pick<Alert, 'siteId' |
     (c) => (!c.sites || c.sites.includes(alert.siteId)) && (!c.types || c.types.includes(alert.type)),
   );
   return (
-    hit ?? { name: 'default', levels: config.levels.map((name) => ({ name, waitS: config.ackTimeoutS })) }
+    hit ?? {
+      name: 'default',
+      levels: config.levels.map((name) => ({
+        name,
+        waitS: config.ackTimeoutS,
+        repeats: config.repeats,
+        repeatEveryS: config.repeatEveryS,
+      })),
+    }
   );
 }
 

@@ -54,6 +54,9 @@ export const CentralConfig = Type.Object(
         escalation: Type.Object(
           {
             ackTimeoutS: Type.Number({ exclusiveMinimum: 0, default: DEFAULT_ESCALATION.ackTimeoutS }),
+            /** Default chain: reminders at every level, every repeatEveryS (default ackTimeoutS / (repeats + 1)). */
+            repeats: EscalationLevelSchema.properties.repeats,
+            repeatEveryS: EscalationLevelSchema.properties.repeatEveryS,
             levels: Type.Array(Type.String({ minLength: 1 }), {
               minItems: 1,
               default: DEFAULT_ESCALATION.levels,

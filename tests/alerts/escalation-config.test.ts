@@ -74,6 +74,22 @@ describe('escalation chain config: repeats', () => {
     expect(message).toContain(reason);
   });
 
+  it('takes repeats for every level of the default chain, checked against ackTimeoutS', () => {
+    const write = (yaml: string) => {
+      const f = join(dir.path, `central-${n++}.yaml`);
+      writeFileSync(f, `alerts:\n  escalation:\n${yaml}`);
+      return f;
+    };
+    const ok = centralConfigFrom({ config: write('    ackTimeoutS: 90\n    repeats: 2\n') });
+    expect(ok.alerts.escalation).toMatchObject({ ackTimeoutS: 90, repeats: 2 });
+    expect(() =>
+      centralConfigFrom({ config: write('    ackTimeoutS: 60\n    repeats: 2\n    repeatEveryS: 30\n') }),
+    ).toThrow(/\/alerts\/escalation\/repeats: 2 reminders every 30 s .* after ackTimeoutS \(60 s\)/);
+    expect(() => centralConfigFrom({ config: write('    repeats: -2\n') })).toThrow(
+      /\/alerts\/escalation\/repeats: must be >= 0/,
+    );
+  });
+
   it('checks each chain and level and names the first bad one', () => {
     expect(
       escalationProblem({

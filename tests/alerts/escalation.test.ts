@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  chainFor,
   dueStep,
   type EscalationChain,
   type LevelPlan,
@@ -73,6 +74,13 @@ describe('escalation level plans', () => {
     expect(nextDeadline(cfg, at, 0, 1_000)).toBe(31_000);
     expect(nextDeadline(cfg, at, 1, 1_000)).toBeNull();
     expect(nextDeadline({ ackTimeoutS: 60, levels: ['x', 'y'] }, at, 0, 1_000)).toBe(61_000);
+  });
+
+  it('gives every level of the default chain its repeats', () => {
+    const cfg = { ackTimeoutS: 90, levels: ['x', 'y'], repeats: 2 };
+    const chain = chainFor(cfg, { siteId: 's', type: 't' });
+    expect(levelPlan(chain, 0)).toEqual({ repeats: 2, everyMs: 30_000, climbMs: 90_000 });
+    expect(levelPlan(chain, 1)).toEqual({ repeats: 2, everyMs: 30_000, climbMs: null });
   });
 });
 
