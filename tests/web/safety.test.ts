@@ -13,7 +13,7 @@ import { buildEnvelope, type Envelope, mintId, siteTopic } from '../../protocol/
 import { openDatabase } from '../../storage/sqlite/open.js';
 import { inProcessCentral } from '../helpers/central.js';
 
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 const HOUR = 3600_000;
 
 /** `mm:ss` or `h:mm:ss` → seconds. */
