@@ -16,6 +16,16 @@ export interface BareBroker {
   stop(): Promise<void>;
 }
 
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
 function stopper(child: ChildProcess): () => Promise<void> {
   return () =>
     new Promise<void>((r) => {
@@ -46,7 +56,7 @@ export async function startBareAedes(): Promise<BareBroker> {
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'bare-aedes.js'), String(port)], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  process.once('exit', () => child.kill('SIGKILL'));
+  track(child);
   await listening(port, child, 'bare aedes');
   return { url: `mqtt://127.0.0.1:${port}`, pid: child.pid!, stop: stopper(child) };
 }
@@ -74,7 +84,7 @@ export async function startBareMosquitto(dir: string): Promise<BareBroker> {
   child.stderr?.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-2000);
   });
-  process.once('exit', () => child.kill('SIGKILL'));
+  track(child);
   await listening(port, child, 'bare mosquitto').catch((e: Error) => {
     throw new Error(`${e.message}: ${err}`);
   });

@@ -5,8 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionScale } from '../../bench/ingest-conns.js';
 import { benchGateways, runLoad, sqliteCounter } from '../../bench/ingest-load.js';
 import { lightHash, provisionMany, startCentralProc } from '../../bench/ingest-setup.js';
+import { throughputParts } from '../../bench/ingest-throughput.js';
 import { liteConnect } from '../../bench/mqtt-lite.js';
 import { verifyPassword } from '../../lib/passwords.js';
+import { haveMosquitto } from '../../lib/testkit/mosquitto.js';
+import { postgresUnavailable } from '../../lib/testkit/postgres.js';
 import { requireBuild, tempDir } from '../helpers/procs.js';
 
 describe('bench/mqtt-lite against aedes with authentication', () => {
@@ -115,4 +118,29 @@ describe('bench:ingest parts at a tiny size, real central processes', () => {
     expect(r.rssBefore).toBeGreaterThan(0);
     expect(r.prodSample.connected).toBe(1);
   }, 90_000);
+
+  it('(a) both throughput parts store every event and report ratios against their baselines', async () => {
+    requireBuild();
+    expect(haveMosquitto(), 'mosquitto is installed by .ci/run').toBe(true);
+    expect(postgresUnavailable()).toBeNull();
+    const lines: string[] = [];
+    const parts = throughputParts({
+      perGateway: 25,
+      window: 8,
+      warmup: 20,
+      deadlineMs: 60_000,
+      log: (l) => lines.push(l),
+    });
+    const gws = benchGateways(2, (i) => `bench-secret-${i}-yyyy`);
+    const e = await parts.embeddedPart(join(dir.path, 'e'), gws);
+    const x = await parts.externalPart(join(dir.path, 'e'), gws);
+    for (const r of [e.central, x.one, x.two]) {
+      expect(r).toMatchObject({ sent: 50, acked: 50, arrived: 50, complete: true });
+      expect(r.cpuMs).toBeGreaterThan(0);
+    }
+    expect(e.baseline).toBeGreaterThan(0);
+    expect(x.baseline).toBeGreaterThan(0);
+    expect(parts.rows).toHaveLength(6);
+    expect(parts.rows.filter((r) => r.includes('rows in PostgreSQL'))).toHaveLength(2);
+  }, 180_000);
 });
