@@ -26,6 +26,9 @@ export const AlertView = Type.Object({
   resolvedAt: NullableNumber,
   resolvedBy: Nullable(Type.String()),
   escalationLevel: Type.Integer(),
+  /** Reminders sent at the current escalation level. */
+  repeatCount: Type.Optional(Type.Integer()),
+  /** The next escalation step: a reminder at this level or the climb to the next. */
   nextEscalationAt: NullableNumber,
   suppressed: Type.Union([Type.Literal('silenced'), Type.Literal('inhibited'), Type.Null()]),
 });

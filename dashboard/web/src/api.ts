@@ -21,6 +21,7 @@ export interface Alert {
   ackedBy: string | null;
   resolvedAt: number | null;
   escalationLevel: number;
+  repeatCount?: number;
   nextEscalationAt: number | null;
   suppressed: string | null;
   drill: boolean;

@@ -93,6 +93,7 @@ export function alertsView(root: HTMLElement, live: LiveAlerts, user: Me): () =>
             'td',
             {},
             String(a.escalationLevel),
+            a.repeatCount ? h('span', { class: 'muted', title: t('reminders') }, ` ↻${a.repeatCount}`) : '',
             countdown(a) ? h('div', { class: 'muted' }, `${t('escalatesIn')} ${countdown(a)}`) : '',
           ),
           h('td', {}, fmtTime(a.openedAt)),
