@@ -12,7 +12,7 @@
  *
  * Environment (quick defaults, every part bounded):
  *   REC_MODE (gateway: a real `carewatch gateway` process with a central; inprocess: the
- *   Recorder inside this process) REC_MAX (64) REC_STEP (16) REC_SEGMENT_S (5) REC_HOLD_S (15)
+ *   Recorder inside this process) REC_MAX (64) REC_STEP (32) REC_SEGMENT_S (5) REC_HOLD_S (15)
  *   REC_BITRATE_KBPS (3000) REC_SIZE (1280x720) REC_FPS (25)
  *   SWEEP_CAMERAS (64) SWEEP_SEGMENT_S (10) SWEEP_EXPIRE_MIN (10: minutes per camera;
  *   1440 = a day) SWEEP_KEPT (1000000,2000000) SWEEP_ROUNDS (3) BENCH_PARTS (cameras,sweep)
@@ -34,7 +34,7 @@ const env = (name: string, dflt: number) => {
 };
 
 const REC_MAX = env('REC_MAX', 64);
-const REC_STEP = env('REC_STEP', 16);
+const REC_STEP = env('REC_STEP', 32);
 const REC_SEGMENT_S = env('REC_SEGMENT_S', 5);
 const REC_HOLD_S = env('REC_HOLD_S', 15);
 const BITRATE = env('REC_BITRATE_KBPS', 3000);
