@@ -11,23 +11,20 @@ import { api, login, type Setup, setupSite, startCentral, startGateway } from '.
 
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 
-/** Waits until the page's <video> has decoded frames and its clock moves. */
+/** Waits until the page's <video> has decoded frames and its clock moves (checked in the page). */
 async function playing(
   page: Page,
   selector: string,
 ): Promise<{ width: number; time: number; duration: number }> {
+  const sel = JSON.stringify(selector);
   await page.waitForFunction(
-    (sel) => {
-      const v = document.querySelector(sel) as HTMLVideoElement | null;
-      return !!v && v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0.3;
-    },
-    selector,
+    `(() => { const v = document.querySelector(${sel}); return !!v && v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0.3; })()`,
+    undefined,
     { timeout: 30_000 },
   );
-  return page.$eval(selector, (v) => {
-    const video = v as HTMLVideoElement;
-    return { width: video.videoWidth, time: video.currentTime, duration: video.duration };
-  });
+  return page.evaluate(
+    `(() => { const v = document.querySelector(${sel}); return { width: v.videoWidth, time: v.currentTime, duration: v.duration }; })()`,
+  );
 }
 
 /**
@@ -116,22 +113,13 @@ describe('footage in a real browser', () => {
 
     // a snapshot of the same camera shows as a picture
     await page.click('.footage button.snapshot');
+    const img = '.footage figure.media[data-kind=snapshot] img';
     await page.waitForFunction(
-      () => {
-        const img = document.querySelector(
-          '.footage figure.media[data-kind=snapshot] img',
-        ) as HTMLImageElement | null;
-        return !!img && img.complete && img.naturalWidth > 0;
-      },
+      `(() => { const i = document.querySelector(${JSON.stringify(img)}); return !!i && i.complete && i.naturalWidth > 0; })()`,
       undefined,
       { timeout: 45_000 },
     );
-    expect(
-      await page.$eval(
-        '.footage figure.media[data-kind=snapshot] img',
-        (i) => (i as HTMLImageElement).naturalWidth,
-      ),
-    ).toBe(320);
+    expect(await page.evaluate(`document.querySelector(${JSON.stringify(img)}).naturalWidth`)).toBe(320);
   }, 120_000);
 
   it('plays the clip of a call from the alert board', async () => {
@@ -146,7 +134,7 @@ describe('footage in a real browser', () => {
     await page.waitForSelector(row, { timeout: 20_000 });
     // the clip exists once the footage after the call is recorded, cut and uploaded
     const token = await login(s);
-    const alertId = await page.$eval(row, (r) => (r as HTMLElement).dataset.alertId!);
+    const alertId = await page.getAttribute(row, 'data-alert-id');
     await until(async () => {
       const r = await api<{ media: unknown[] }>(s, token, `/api/alerts/${alertId}/media`);
       return r.body.media.length > 0 ? true : undefined;

@@ -140,7 +140,7 @@ describe('MediaModule: event clips through a durable upload queue', () => {
     await outbox.add({ kind: 'emergency_call', deviceId: 'btn-9', data: { action: 'pressed' } });
     await outbox.add({ kind: 'emergency_call', deviceId: 'btn-1', data: { action: 'cancelled' } });
     // cut, then the upload fails (nobody listens) and is retried
-    await until(() => (media.counts().upload === 1 ? true : undefined), 20_000);
+    await until(async () => (media.counts().upload === 1 ? true : undefined), 20_000);
     const row = db.prepare('SELECT path, attempts, error FROM media_jobs').get() as {
       path: string;
       attempts: number;
@@ -148,7 +148,7 @@ describe('MediaModule: event clips through a durable upload queue', () => {
     };
     expect(existsSync(row.path)).toBe(true);
     await until(
-      () =>
+      async () =>
         (db.prepare('SELECT attempts FROM media_jobs').get() as { attempts: number }).attempts > 0
           ? true
           : undefined,
@@ -164,7 +164,7 @@ describe('MediaModule: event clips through a durable upload queue', () => {
     servers.push(server);
     media = make();
     await media.start();
-    await until(() => (seen.length === 1 && media.counts().upload === 0 ? true : undefined), 20_000);
+    await until(async () => (seen.length === 1 && media.counts().upload === 0 ? true : undefined), 20_000);
     await media.stop();
 
     const req = seen[0]!;
@@ -213,7 +213,7 @@ describe('MediaModule: event clips through a durable upload queue', () => {
       ts: new Date(now - 3_600_000),
       data: { action: 'pressed' },
     });
-    await until(() => (media.counts().failed === 2 ? true : undefined), 20_000);
+    await until(async () => (media.counts().failed === 2 ? true : undefined), 20_000);
     await media.stop();
     const errors = (
       db.prepare('SELECT error FROM media_jobs ORDER BY from_ms').all() as Array<{ error: string }>
