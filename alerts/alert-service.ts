@@ -29,6 +29,8 @@ const log = logger('alerts');
  */
 export class AlertService {
   private queue: Promise<void> = Promise.resolve();
+  /** Events that change no alert, marked processed together by the next flush in the queue. */
+  private marks: Array<{ id: string; siteId: string; deviceId: string; seq: number }> = [];
   private readonly escalator: Escalator;
   private readonly sequencer: DeviceSequencer;
   private unsubscribe: Array<() => void> = [];
@@ -52,7 +54,14 @@ export class AlertService {
     this.sequencer = new DeviceSequencer({
       windowMs: deps.reorderWindowMs ?? 0,
       clock: deps.clock,
-      lastProcessedSeq: (site, device) => deps.events.lastProcessedSeq(site, device),
+      lastProcessedSeq: async (site, device) => {
+        // an event marked but not flushed yet counts as processed for the order of its device
+        const stored = await deps.events.lastProcessedSeq(site, device);
+        let last = stored;
+        for (const m of this.marks)
+          if (m.siteId === site && m.deviceId === device && (last === null || m.seq > last)) last = m.seq;
+        return last;
+      },
       process: (n) => this.enqueue(() => this.onEvent(n.envelope.id, n)),
     });
   }
@@ -87,6 +96,28 @@ export class AlertService {
     return this.queue;
   }
 
+  /**
+   * Group commit for events that change no alert (most of them: attendance,
+   * camera and panel status, ...): the first one queues a flush behind the
+   * events already waiting, which marks them all in one transaction. A crash
+   * before the flush leaves them unprocessed, and the recovery pass replays
+   * them to the same result (no alert change), so nothing is lost or doubled.
+   */
+  private markLater(
+    id: string,
+    ctx: { siteId: string; source: string; seq?: number; deviceId?: string },
+  ): void {
+    const env = { siteId: ctx.siteId, deviceId: ctx.deviceId ?? ctx.source, seq: ctx.seq ?? -1 };
+    if (this.marks.length === 0) void this.enqueue(() => this.flushMarks());
+    this.marks.push({ id, ...env });
+  }
+
+  private async flushMarks(): Promise<void> {
+    const batch = this.marks;
+    this.marks = [];
+    await this.deps.events.markProcessedMany(batch.map((m) => m.id));
+  }
+
   /** Events stored before a crash but never turned into alert changes. */
   private async recover(): Promise<void> {
     let total = 0;
@@ -107,6 +138,7 @@ export class AlertService {
       siteId: env.siteId,
       source: env.kind === 'panel_alarm' ? panelSource(env.deviceId, env.data.zone) : env.deviceId,
       seq: env.seq,
+      deviceId: env.deviceId,
       eventId,
       drill: env.drill === true,
       actor: `device:${env.deviceId}`,
@@ -132,12 +164,13 @@ export class AlertService {
       drill: boolean;
       actor: string;
       seq?: number;
+      deviceId?: string;
     },
   ): Promise<void> {
     const now = this.deps.clock.now();
     const claim = ctx.eventId ?? undefined;
     if (action.op === 'none') {
-      if (claim) await this.deps.events.markProcessed(claim);
+      if (claim) this.markLater(claim, ctx);
       return;
     }
     if (action.op === 'open') {

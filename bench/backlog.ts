@@ -7,6 +7,8 @@
  * BACKLOG_DEADLINE_S (default 600) whatever the state, and reports.
  *
  *   npx tsc -p tsconfig.build.json && BACKLOG_N=1000000 node dist/bench/backlog.js
+ *
+ * BACKLOG_INFLIGHT (default 64) sets the gateway's QoS 1 window.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +27,8 @@ import { supervisorSocket } from '../lib/testkit/ws.js';
 
 const N = Number(process.env.BACKLOG_N ?? 1_000_000);
 const DEADLINE_S = Number(process.env.BACKLOG_DEADLINE_S ?? 600);
+/** The gateway's QoS 1 window (`central.inflight`); the central commits what is in flight together. */
+const INFLIGHT = Number(process.env.BACKLOG_INFLIGHT ?? 64);
 const DEVICES = Array.from({ length: 10 }, (_, i) => `att-${i + 1}`);
 const MARKS = [0.1, 0.5, 0.9];
 const LIVE = MARKS.map((_, i) => `live-${i + 1}`);
@@ -34,7 +38,12 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 async function main(): Promise<void> {
   requireBuild();
   const deadline = Date.now() + DEADLINE_S * 1000;
-  const site = await faultSite('bench-backlog', { devices: [...LIVE, ...DEVICES], heartbeatS: 5 });
+  const site = await faultSite('bench-backlog', {
+    devices: [...LIVE, ...DEVICES],
+    heartbeatS: 5,
+    inflight: INFLIGHT,
+  });
+  console.log(`gateway window: ${INFLIGHT} QoS 1 publishes in flight`);
   try {
     await site.gateway!.waitFor(/connected to central/);
     await sleep(500);

@@ -50,6 +50,8 @@ export interface EventRepo {
   /** Inserts in one transaction; returns per item whether it was new (false: duplicate id). */
   insertBatch(items: IncomingEvent[]): Promise<boolean[]>;
   markProcessed(id: string): Promise<void>;
+  /** Marks several events processed in one transaction (one commit for a burst of events that change no alert). */
+  markProcessedMany(ids: string[]): Promise<void>;
   /** The highest sequence number of this device whose event has changed alerts already. */
   lastProcessedSeq(siteId: string, deviceId: string): Promise<number | null>;
   unprocessed(limit: number): Promise<StoredEvent[]>;

@@ -48,7 +48,7 @@ export interface FaultSite {
 /** A provisioned site whose gateway's `central.url` points at a proxy in front of the central. */
 export async function faultSite(
   prefix: string,
-  opts: { devices: string[]; startCentral?: boolean; heartbeatS?: number },
+  opts: { devices: string[]; startCentral?: boolean; heartbeatS?: number; inflight?: number },
 ): Promise<FaultSite> {
   const dir = tempDir(`cw-${prefix}-`);
   const proxyPort = await freePort();
@@ -56,6 +56,7 @@ export async function faultSite(
     devices: opts.devices,
     heartbeatS: opts.heartbeatS ?? 2,
     centralUrl: () => `mqtt://127.0.0.1:${proxyPort}`,
+    ...(opts.inflight ? { inflight: opts.inflight } : {}),
   });
   const proxy = await TcpProxy.start({ port: s.mqttPort }, proxyPort);
   let tokenCache: string | undefined;

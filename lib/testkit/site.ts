@@ -26,6 +26,8 @@ export async function setupSite(
     centralUrl?: (p: number) => string;
     /** Give the gateway the central's HTTP URL (media uploads). */
     mediaUpload?: boolean;
+    /** The gateway's QoS 1 window (`central.inflight`, default 64). */
+    inflight?: number;
     /** Merged into site.yaml (e.g. attendance devices). */
     extra?: Record<string, unknown>;
   } = {},
@@ -45,6 +47,7 @@ export async function setupSite(
       central: {
         url: opts.centralUrl ? opts.centralUrl(mqttPort) : `mqtt://127.0.0.1:${mqttPort}`,
         keepaliveS: 5,
+        ...(opts.inflight ? { inflight: opts.inflight } : {}),
         ...(opts.mediaUpload ? { httpUrl: `http://127.0.0.1:${httpPort}` } : {}),
       },
       localBus: { host: '127.0.0.1', port: busPort },

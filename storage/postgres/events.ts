@@ -100,6 +100,13 @@ export class PgEventRepo implements EventRepo {
     await this.pool.query('UPDATE events SET processed = TRUE WHERE id = $1 AND NOT processed', [id]);
   }
 
+  async markProcessedMany(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query('UPDATE events SET processed = TRUE WHERE id = ANY($1::text[]) AND NOT processed', [
+      ids,
+    ]);
+  }
+
   async lastProcessedSeq(siteId: string, deviceId: string): Promise<number | null> {
     const r = await this.pool.query<{ s: number | null }>(
       'SELECT max(seq) AS s FROM events WHERE site_id = $1 AND device_id = $2 AND processed',

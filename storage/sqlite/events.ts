@@ -92,6 +92,14 @@ export class SqliteEventRepo implements EventRepo {
     this.db.prepare('UPDATE events SET processed = 1 WHERE id = ?').run(id);
   }
 
+  async markProcessedMany(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const mark = this.db.prepare('UPDATE events SET processed = 1 WHERE id = ?');
+    this.db.transaction((list: string[]) => {
+      for (const id of list) mark.run(id);
+    })(ids);
+  }
+
   async lastProcessedSeq(siteId: string, deviceId: string): Promise<number | null> {
     const r = this.db
       .prepare('SELECT max(seq) AS s FROM events WHERE site_id = ? AND device_id = ? AND processed = 1')

@@ -66,6 +66,23 @@ export function eventContract(h: Current): void {
       expect(await events.lastProcessedSeq('site-a', 'btn-2')).toBeNull();
     });
 
+    it('marks a burst processed in one call, ignoring unknown and repeated ids', async () => {
+      const { events } = h().store;
+      const es = [1, 2, 3, 4, 5].map((seq) => call({ seq }));
+      await events.insertBatch(es.map((e, i) => incoming(e, T0 + i)));
+      await events.markProcessedMany([]);
+      await events.markProcessedMany([
+        es[0]!.id,
+        es[2]!.id,
+        es[2]!.id,
+        '01900000-0000-7000-8000-0000000000ff',
+      ]);
+      expect((await events.unprocessed(10)).map((e) => e.seq)).toEqual([2, 4, 5]);
+      expect(await events.lastProcessedSeq('site-a', 'btn-1')).toBe(3);
+      await events.markProcessedMany(es.map((e) => e.id));
+      expect(await events.unprocessed(10)).toEqual([]);
+    });
+
     it('lists and counts with filters, newest first', async () => {
       const { events } = h().store;
       await events.insertBatch([
