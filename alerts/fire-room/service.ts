@@ -4,7 +4,7 @@ import { CarewatchError } from '../../lib/errors.js';
 import { logger } from '../../lib/logger.js';
 import { mintId } from '../../protocol/index.js';
 import type { AlertService } from '../alert-service.js';
-import type { FireRoomRepo, PostCheck } from './types.js';
+import type { AttendanceEntry, FireRoomRepo, PostCheck } from './types.js';
 
 const log = logger('alerts:fire-room');
 
@@ -38,6 +38,9 @@ export interface FireRoomStatus {
 export class FireRoomService {
   private timer: { cancel(): void } | undefined;
   private off: (() => void) | undefined;
+  /** Attendance events of this burst, applied together in one transaction (group commit). */
+  private attendanceBatch: Array<{ entry: AttendanceEntry; eventId: string }> = [];
+  private attendanceFlush: Promise<void> = Promise.resolve();
   private readonly raised = new Map<string, boolean>(); // `${site}|${type}|${source}` -> raised
   private readonly nextRandom = new Map<string, number>();
   private stopped = true;
@@ -72,8 +75,15 @@ export class FireRoomService {
   private async onEvent(n: StoredEventNotice): Promise<void> {
     const e = n.envelope;
     if (e.kind === 'attendance') {
-      const applied = await this.deps.repo.recordAttendance(
-        {
+      if (this.attendanceBatch.length === 0) {
+        // the first of a burst queues the flush behind the previous one: order is kept
+        this.attendanceFlush = this.attendanceFlush.then(
+          () =>
+            new Promise<void>((resolve) => setImmediate(() => void this.flushAttendance().finally(resolve))),
+        );
+      }
+      this.attendanceBatch.push({
+        entry: {
           siteId: e.siteId,
           operatorId: e.data.operatorId ?? null,
           action: e.data.action,
@@ -81,9 +91,9 @@ export class FireRoomService {
           source: `${e.data.source}:${e.deviceId}`,
           at: Date.parse(e.ts) || n.receivedAt,
         },
-        e.id,
-      );
-      if (applied) await this.evaluate(e.siteId);
+        eventId: e.id,
+      });
+      await this.attendanceFlush;
     } else if (e.kind === 'post_check' && e.data.outcome === 'answered') {
       await this.answer(
         e.data.checkId,
@@ -93,6 +103,20 @@ export class FireRoomService {
       ).catch((err) =>
         log.warn({ err: (err as Error).message, check: e.data.checkId }, 'device answer not applied'),
       );
+    }
+  }
+
+  /** Applies the attendance of a burst in one transaction, then re-evaluates each site it changed. */
+  private async flushAttendance(): Promise<void> {
+    const batch = this.attendanceBatch;
+    this.attendanceBatch = [];
+    if (batch.length === 0) return;
+    try {
+      const applied = await this.deps.repo.recordAttendanceMany(batch);
+      const sites = new Set(batch.filter((_, i) => applied[i]).map((b) => b.entry.siteId));
+      for (const site of sites) await this.evaluate(site);
+    } catch (err) {
+      log.error({ err, events: batch.length }, 'attendance not applied');
     }
   }
 

@@ -72,6 +72,8 @@ export interface FireRoomRepo {
   sitesWithRoster(): Promise<string[]>;
   /** Applies one attendance record; false when its event was applied before. */
   recordAttendance(e: AttendanceEntry, eventId: string | null): Promise<boolean>;
+  /** Applies several in order in one transaction; per item, false when its event was applied before. */
+  recordAttendanceMany(items: Array<{ entry: AttendanceEntry; eventId: string | null }>): Promise<boolean[]>;
   present(siteId: string): Promise<PresentOperator[]>;
   occupancy(siteId: string): Promise<{ count: number; at: number } | null>;
   attendance(siteId: string, since: number, limit: number): Promise<AttendanceEntry[]>;

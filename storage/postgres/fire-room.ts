@@ -10,7 +10,7 @@ import {
   type PresentOperator,
 } from '../../alerts/fire-room/types.js';
 import { type PostCheckRow, toPostCheck } from '../rows.js';
-import { type Pool, tx } from './db.js';
+import { type Client, type Pool, tx } from './db.js';
 
 export class PgFireRoomRepo implements FireRoomRepo {
   constructor(private readonly pool: Pool) {}
@@ -50,7 +50,21 @@ export class PgFireRoomRepo implements FireRoomRepo {
   }
 
   async recordAttendance(e: AttendanceEntry, eventId: string | null): Promise<boolean> {
+    return tx(this.pool, (c) => this.applyAttendance(c, e, eventId));
+  }
+
+  async recordAttendanceMany(
+    items: Array<{ entry: AttendanceEntry; eventId: string | null }>,
+  ): Promise<boolean[]> {
     return tx(this.pool, async (c) => {
+      const out: boolean[] = [];
+      for (const i of items) out.push(await this.applyAttendance(c, i.entry, i.eventId));
+      return out;
+    });
+  }
+
+  private async applyAttendance(c: Client, e: AttendanceEntry, eventId: string | null): Promise<boolean> {
+    {
       // the unique event id makes a replayed attendance event a no-op
       const r = await c.query(
         `INSERT INTO attendance_log (site_id, operator_id, action, count, source, at, event_id)
@@ -77,7 +91,7 @@ export class PgFireRoomRepo implements FireRoomRepo {
         );
       }
       return true;
-    });
+    }
   }
 
   async present(siteId: string): Promise<PresentOperator[]> {

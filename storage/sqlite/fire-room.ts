@@ -52,7 +52,17 @@ export class SqliteFireRoomRepo implements FireRoomRepo {
   }
 
   async recordAttendance(e: AttendanceEntry, eventId: string | null): Promise<boolean> {
-    return this.db.transaction((): boolean => {
+    return this.db.transaction(() => this.applyAttendance(e, eventId))();
+  }
+
+  async recordAttendanceMany(
+    items: Array<{ entry: AttendanceEntry; eventId: string | null }>,
+  ): Promise<boolean[]> {
+    return this.db.transaction(() => items.map((i) => this.applyAttendance(i.entry, i.eventId)))();
+  }
+
+  private applyAttendance(e: AttendanceEntry, eventId: string | null): boolean {
+    {
       const r = this.db
         .prepare(
           `INSERT OR IGNORE INTO attendance_log (site_id, operator_id, action, count, source, at, event_id)
@@ -77,7 +87,7 @@ export class SqliteFireRoomRepo implements FireRoomRepo {
           .run(e.siteId, e.count, e.at);
       }
       return true;
-    })();
+    }
   }
 
   async present(siteId: string): Promise<PresentOperator[]> {

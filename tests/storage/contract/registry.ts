@@ -210,6 +210,31 @@ export function registryContract(h: Current): void {
       });
     });
 
+    it('applies a burst of attendance in order in one call, each event once', async () => {
+      const { fireRoom } = h().store;
+      const e = (operatorId: string, action: 'check_in' | 'check_out', at: number) => ({
+        siteId: 'site-b',
+        operatorId,
+        action,
+        count: null,
+        source: 'badge',
+        at,
+      });
+      expect(
+        await fireRoom.recordAttendanceMany([
+          { entry: e('op1', 'check_in', T0), eventId: 'b1' },
+          { entry: e('op2', 'check_in', T0 + 1), eventId: 'b2' },
+          { entry: e('op1', 'check_out', T0 + 2), eventId: 'b3' },
+          { entry: e('op1', 'check_in', T0), eventId: 'b1' },
+        ]),
+      ).toEqual([true, true, true, false]);
+      expect(await fireRoom.present('site-b')).toEqual([{ operatorId: 'op2', since: T0 + 1 }]);
+      expect(
+        await fireRoom.recordAttendanceMany([{ entry: e('op2', 'check_out', T0 + 3), eventId: 'b2' }]),
+      ).toEqual([false]);
+      expect(await fireRoom.recordAttendanceMany([])).toEqual([]);
+    });
+
     it('answers or misses each post check once', async () => {
       const { fireRoom } = h().store;
       const check = (id: string, deadlineAt: number): PostCheck => ({
