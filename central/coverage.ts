@@ -125,19 +125,27 @@ export class CoverageService {
 
   async all(siteIds?: string[]): Promise<SiteCoverage[]> {
     const sites = (await this.deps.registry.sites()).filter((s) => !siteIds || siteIds.includes(s.id));
-    return Promise.all(sites.map((s) => this.of(s)));
+    const online = this.onlineSites();
+    return Promise.all(sites.map((s) => this.of(s, online)));
   }
 
-  private async of(site: Site): Promise<SiteCoverage> {
+  private onlineSites(): Set<string> {
+    return new Set(this.deps.presence().flatMap((p) => (p.state === 'online' ? [p.siteId] : [])));
+  }
+
+  private async of(site: Site, online: Set<string> = this.onlineSites()): Promise<SiteCoverage> {
     const inv = await this.deps.registry.inventory(site.id);
-    const online = this.deps.presence().some((p) => p.siteId === site.id && p.state === 'online');
-    return coverageOf(site, inv, online, this.deps.clock.now());
+    return coverageOf(site, inv, online.has(site.id), this.deps.clock.now());
   }
 
   async evaluateSite(siteId: string): Promise<void> {
-    const site = (await this.deps.registry.sites()).find((s) => s.id === siteId);
-    if (!site) return;
-    const cov = await this.of(site);
+    const site = await this.deps.registry.site(siteId);
+    if (site) await this.evaluate(site);
+  }
+
+  private async evaluate(site: Site, online?: Set<string>): Promise<void> {
+    const siteId = site.id;
+    const cov = await this.of(site, online);
     if (cov.inventoryAt === null) return; // nothing reported yet: no claim either way
     for (const z of cov.zones) {
       // an offline gateway has its own alert; coverage is not re-judged blind
@@ -169,7 +177,9 @@ export class CoverageService {
 
   private async tick(): Promise<void> {
     try {
-      for (const s of await this.deps.registry.sites()) await this.evaluateSite(s.id);
+      // the site list is read once per pass (reading it per site made a pass quadratic in sites)
+      const online = this.onlineSites();
+      for (const s of await this.deps.registry.sites()) await this.evaluate(s, online);
     } catch (err) {
       log.error({ err }, 'coverage evaluation failed');
     }

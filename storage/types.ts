@@ -245,6 +245,7 @@ export interface Presence {
 export interface RegistryRepo {
   upsertSite(site: { id: string; name: string; region?: string | null }): Promise<void>;
   sites(): Promise<Site[]>;
+  site(id: string): Promise<Site | null>;
   putGateway(g: { id: string; siteId: string; secretHash: string }): Promise<void>;
   gateway(id: string): Promise<GatewayRecord | null>;
   gateways(): Promise<GatewayRecord[]>;

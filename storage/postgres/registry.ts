@@ -38,6 +38,15 @@ export class PgRegistryRepo implements RegistryRepo {
     );
   }
 
+  async site(id: string): Promise<Site | null> {
+    const r = await this.pool.query<{ id: string; name: string; region: string | null; created_at: number }>(
+      'SELECT id, name, region, created_at FROM sites WHERE id = $1',
+      [id],
+    );
+    const x = r.rows[0];
+    return x ? { id: x.id, name: x.name, region: x.region, createdAt: x.created_at } : null;
+  }
+
   async sites(): Promise<Site[]> {
     const r = await this.pool.query<{ id: string; name: string; region: string | null; created_at: number }>(
       'SELECT id, name, region, created_at FROM sites ORDER BY id',

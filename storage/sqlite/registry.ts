@@ -13,6 +13,13 @@ export class SqliteRegistryRepo implements RegistryRepo {
       .run(s.id, s.name, s.region ?? null, Date.now());
   }
 
+  async site(id: string): Promise<Site | null> {
+    const r = this.db.prepare('SELECT * FROM sites WHERE id = ?').get(id) as
+      | { id: string; name: string; region: string | null; created_at: number }
+      | undefined;
+    return r ? { id: r.id, name: r.name, region: r.region, createdAt: r.created_at } : null;
+  }
+
   async sites(): Promise<Site[]> {
     const rows = this.db.prepare('SELECT * FROM sites ORDER BY id').all() as Array<{
       id: string;
