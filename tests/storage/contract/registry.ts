@@ -51,6 +51,8 @@ export function registryContract(h: Current): void {
         ['site-b', 'B', null],
       ]);
       expect(typeof (await registry.sites())[0]!.createdAt).toBe('number');
+      expect(await registry.site('site-b')).toMatchObject({ id: 'site-b', name: 'B', region: null });
+      expect(await registry.site('site-zz')).toBeNull();
       await registry.putGateway({ id: 'gw-a', siteId: 'site-a', secretHash: 'h1' });
       await registry.putGateway({ id: 'gw-a', siteId: 'site-b', secretHash: 'h2' });
       expect(await registry.gateway('gw-a')).toEqual({
