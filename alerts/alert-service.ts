@@ -78,14 +78,20 @@ export class AlertService {
   async stop(): Promise<void> {
     for (const u of this.unsubscribe) u();
     this.sequencer.stop();
-    this.sequencer.stop();
     await this.escalator.stop();
     await this.queue;
   }
 
-  /** Waits until everything queued so far has been applied. */
-  idle(): Promise<void> {
-    return this.queue;
+  /**
+   * Waits until everything queued so far has been applied, including the work
+   * it queued in turn (the group commit of marks is queued by the events it marks).
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      const q = this.queue;
+      await q;
+      if (q === this.queue && this.marks.length === 0) return;
+    }
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {
