@@ -18,6 +18,7 @@
  *   `recorder_error` events (once per episode) and retried at the backoff cap.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type FSWatcher, watch } from 'node:fs';
 import { open, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../../lib/clock.js';
@@ -70,8 +71,14 @@ export interface CameraRecorderOptions {
   stopTimeoutMs?: number;
   /** ffmpeg exits after this long without input (default 10 s). */
   ioTimeoutS?: number;
-  /** How often the segment list is polled (default min(500, segment/4) ms). */
+  /**
+   * How often the segment list is polled and the stall check runs (default
+   * segment/2, 100 ms to 5 s). A closed segment is normally noticed at once
+   * through a watch on the list file (inotify); the poll is the fallback.
+   */
   pollMs?: number;
+  /** Watch the segment list file for new lines (default true). */
+  watchList?: boolean;
 }
 
 export interface CameraRecorderStatus {
@@ -94,6 +101,10 @@ interface Run {
   segments: number;
   stderr: string;
   exited: Promise<void>;
+  /** Watch on the list file, once ffmpeg has created it. */
+  watcher: FSWatcher | undefined;
+  /** A read of the list is queued and has not started yet. */
+  readQueued: boolean;
 }
 
 export class CameraRecorder {
@@ -254,6 +265,8 @@ export class CameraRecorder {
       segments: 0,
       stderr: '',
       exited: new Promise((r) => (resolveExit = r)),
+      watcher: undefined,
+      readQueued: false,
     };
     this.run = run;
     child.stderr!.on('data', (d: Buffer) => {
@@ -287,6 +300,8 @@ export class CameraRecorder {
     signal: string | null,
     spawnErr?: NodeJS.ErrnoException,
   ) {
+    run.watcher?.close();
+    run.watcher = undefined;
     await this.readList(run);
     await unlink(run.listPath).catch(() => undefined);
     await unlink(join(incomingDir(this.o.rootDir, this.cameraId), PID_FILE)).catch(() => undefined);
@@ -354,17 +369,25 @@ export class CameraRecorder {
   }
 
   private scheduleTick(): void {
-    const every = this.o.pollMs ?? Math.max(100, Math.min(500, this.segmentMs / 4));
-    this.tickTimer = this.clock.setTimeout(() => {
-      if (!this.active) return;
-      this.tick();
-      this.scheduleTick();
-    }, every);
+    const every = this.o.pollMs ?? Math.max(100, Math.min(5000, this.segmentMs / 2));
+    // until a run's list file exists and is watched, look for it every 250 ms
+    const soon = this.o.watchList !== false && !this.run?.watcher;
+    this.tickTimer = this.clock.setTimeout(
+      () => {
+        if (!this.active) return;
+        this.tick();
+        this.scheduleTick();
+      },
+      soon ? Math.min(every, 250) : every,
+    );
   }
 
   private tick(): void {
     const run = this.run;
-    if (run) void this.enqueue(() => this.readList(run));
+    if (run) {
+      this.queueRead(run);
+      if (!run.watcher && this.o.watchList !== false) this.watchRun(run);
+    }
     const now = this.clock.now();
     if (!this.stalled && now - this.lastProgressAt > 2 * this.segmentMs) {
       this.stalled = true;
@@ -375,8 +398,32 @@ export class CameraRecorder {
     }
   }
 
+  /** One read of the list at a time in the queue: a burst of watch events costs one read. */
+  private queueRead(run: Run): void {
+    if (run.readQueued) return;
+    run.readQueued = true;
+    void this.enqueue(() => this.readList(run));
+  }
+
+  /** Watches the list file (it exists once ffmpeg has opened its first segment). */
+  private watchRun(run: Run): void {
+    try {
+      const w = watch(run.listPath, { persistent: false }, () => {
+        if (this.run === run) this.queueRead(run);
+      });
+      w.on('error', () => {
+        w.close();
+        if (run.watcher === w) run.watcher = undefined;
+      });
+      run.watcher = w;
+    } catch {
+      // not created yet (or no inotify): the poll reads it, the next tick tries again
+    }
+  }
+
   /** Reads new complete lines of the run's segment list and files each closed segment. */
   private async readList(run: Run): Promise<void> {
+    run.readQueued = false;
     let chunk = '';
     try {
       const fh = await open(run.listPath, 'r');

@@ -100,6 +100,17 @@ describe.skipIf(!HAVE_FFMPEG)('camera recorder with real ffmpeg', () => {
     expect(t.of('recording_exited').at(-1)!.signal ?? 'exit').not.toBe('SIGKILL');
   });
 
+  it('notices closed segments through the watch on the segment list, not the poll', async () => {
+    // a poll of a minute would index nothing in this test's 20 s: every segment here came by the watch
+    const t = await setup({ pollMs: 60_000 });
+    await t.rec.start();
+    t.source();
+    await until(async () => t.of('segment_indexed').length >= 3, 20_000);
+    const segs = t.of('segment_indexed').map((e) => e.segment);
+    for (let i = 1; i < segs.length; i++)
+      expect(Math.abs(segs[i]!.startMs - segs[i - 1]!.endMs)).toBeLessThan(300);
+  });
+
   it('after SIGKILL of ffmpeg mid-segment, the partial fragmented MP4 is playable, recovered into the index, and recording resumes', async () => {
     const t = await setup();
     await t.rec.start();
