@@ -151,6 +151,14 @@ export class SegmentIndex {
     this.s.remove.run(id);
   }
 
+  /** Removes these rows in one transaction (one fsync for a sweeper batch). */
+  removeMany(ids: number[]): void {
+    if (!ids.length) return;
+    this.db.transaction(() => {
+      for (const id of ids) this.s.remove.run(id);
+    })();
+  }
+
   /** Removes a segment row and records the hole it leaves, atomically. */
   removeWithGap(seg: Segment, reason: string): void {
     this.db.transaction(() => {

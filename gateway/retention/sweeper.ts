@@ -12,9 +12,9 @@
  * 2. Expired segments are found through the index (`camera_id, start_ms` index,
  *    `end_ms < cutoff`, LIMIT batches): the cost is proportional to what
  *    expires, not to what is kept.
- * 3. Order: unlink the file, then delete the row. A crash in between leaves an
- *    expired row whose file is gone; the next pass unlinks again (ENOENT counts
- *    as done) and removes the row. A row never points to a file deleted by
+ * 3. Order: unlink the files of a batch, then delete their rows in one
+ *    transaction. A crash in between leaves expired rows whose files are gone;
+ *    the next pass unlinks again (ENOENT counts as done) and removes the rows. A row never points to a file deleted by
  *    something unrecorded, and a young row whose file vanished is turned into
  *    a recorded gap by reconciliation (reconcile.ts, with a safety limit).
  *
@@ -205,7 +205,7 @@ export class RetentionSweeper {
     const seen = new Set<number>(); // a row is handled once per pass, whatever the index returns
     for (;;) {
       const rows = this.o.index.expired(cameraId, cutoff, batch);
-      let progressed = 0;
+      const done: number[] = [];
       for (const seg of rows) {
         if (seen.has(seg.id)) continue;
         seen.add(seg.id);
@@ -221,12 +221,13 @@ export class RetentionSweeper {
           result.failed++;
           continue;
         }
-        this.o.index.remove(seg.id);
-        progressed++;
+        done.push(seg.id);
         count++;
         bytes += seg.bytes;
       }
-      if (rows.length < batch || progressed === 0) break;
+      // the batch's files are gone; their rows go in one transaction
+      this.o.index.removeMany(done);
+      if (rows.length < batch || done.length === 0) break;
       await new Promise((r) => setImmediate(r));
     }
     if (count) {

@@ -9,6 +9,8 @@ export interface SweepIndex {
   cameras(): string[];
   expired(cameraId: string, cutoffMs: number, limit: number): Segment[];
   remove(id: number): void;
+  /** Deletes these rows in one transaction. */
+  removeMany(ids: number[]): void;
   removeWithGap(seg: Segment, reason: string): void;
   add(seg: NewSegment): Segment | undefined;
   byPath(path: string): Segment | undefined;

@@ -25,6 +25,9 @@ export class FakeIndex implements SweepIndex {
   remove(id: number) {
     this.rows.delete(id);
   }
+  removeMany(ids: number[]) {
+    for (const id of ids) this.rows.delete(id);
+  }
   removeWithGap(seg: Segment, reason: string) {
     this.rows.delete(seg.id);
     this.gapRows.push({ cameraId: seg.cameraId, fromMs: seg.startMs, toMs: seg.endMs, reason });
