@@ -32,6 +32,8 @@ const INFLIGHT = Number(process.env.BACKLOG_INFLIGHT ?? 64);
 const DEVICES = Array.from({ length: 10 }, (_, i) => `att-${i + 1}`);
 const MARKS = [0.1, 0.5, 0.9];
 const LIVE = MARKS.map((_, i) => `live-${i + 1}`);
+/** Same-run baseline: calls pressed at rest (empty outbox) before the backlog is made. */
+const REST = Array.from({ length: Number(process.env.BACKLOG_REST_N ?? 9) }, (_, i) => `rest-${i + 1}`);
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
   requireBuild();
   const deadline = Date.now() + DEADLINE_S * 1000;
   const site = await faultSite('bench-backlog', {
-    devices: [...LIVE, ...DEVICES],
+    devices: [...LIVE, ...REST, ...DEVICES],
     heartbeatS: 5,
     inflight: INFLIGHT,
   });
@@ -47,6 +49,24 @@ async function main(): Promise<void> {
   try {
     await site.gateway!.waitFor(/connected to central/);
     await sleep(500);
+    const restMs: number[] = [];
+    {
+      const sup0 = await supervisorSocket(site.s.base, await site.token());
+      await sup0.next((m) => m.type === 'snapshot');
+      const b0 = new Button(site.s.busPort);
+      for (const dev of REST) {
+        const t0 = performance.now();
+        await b0.press(dev, 'single');
+        await sup0.next((m) => m.change === 'opened' && m.alert?.source === dev, 60_000);
+        restMs.push(performance.now() - t0);
+      }
+      sup0.close();
+      await b0.close();
+    }
+    const restMedian = [...restMs].sort((a, b) => a - b)[Math.floor(restMs.length / 2)] ?? Number.NaN;
+    console.log(
+      `baseline: a call at rest (empty outbox) on the WebSocket after ${restMedian.toFixed(0)} ms (median of ${restMs.length})`,
+    );
     await site.central!.kill('SIGTERM');
     await site.gateway!.kill('SIGTERM');
 
@@ -94,7 +114,8 @@ async function main(): Promise<void> {
         const ms = performance.now() - t0;
         const waiting = N - stored();
         results.push(
-          `live alarm at ${(MARKS[mark]! * 100).toFixed(0)} % (${at} stored): on the WebSocket after ${ms.toFixed(0)} ms, ${waiting} backlog events still waiting`,
+          `live alarm at ${(MARKS[mark]! * 100).toFixed(0)} % (${at} stored): on the WebSocket after ${ms.toFixed(0)} ms ` +
+            `(${(ms / restMedian).toFixed(1)}× the call at rest), ${waiting} backlog events still waiting`,
         );
         console.log(`  ${results.at(-1)}`);
         mark++;

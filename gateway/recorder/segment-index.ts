@@ -1,9 +1,9 @@
 /**
  * SQLite index of closed recording segments and of recording gaps. It shares
  * the gateway's database (pass its `Database`); `migrate(db)` creates the
- * tables. Indexes: (camera_id, start_ms) for per-camera range and expiry
- * queries, (end_ms) for global expiry, so the retention sweeper reads only rows
- * that expire.
+ * tables. Indexes: (camera_id, start_ms, bytes) for per-camera range, expiry
+ * and bytes-per-day queries, (end_ms) for global expiry, so the retention
+ * sweeper reads only rows that expire; per-camera totals are kept by triggers.
  */
 import type Database from 'better-sqlite3';
 import { migrate as applyMigrations } from '../../storage/sqlite/open.js';
@@ -67,6 +67,35 @@ CREATE TABLE recording_gaps (
 CREATE INDEX recording_gaps_camera_from ON recording_gaps(camera_id, from_ms);
 `,
   },
+  {
+    // Running totals per camera kept by triggers, so the forecast does not scan every kept
+    // row at each pass (30 days x 64 cameras of 10 s segments is 16.6M rows); the bytes/day
+    // measure reads (camera_id, start_ms, bytes) from the index alone.
+    version: 2,
+    sql: `
+CREATE TABLE recording_totals (
+  camera_id TEXT PRIMARY KEY,
+  segments INTEGER NOT NULL,
+  bytes INTEGER NOT NULL
+);
+INSERT INTO recording_totals (camera_id, segments, bytes)
+  SELECT camera_id, count(*), coalesce(sum(bytes), 0) FROM recording_segments GROUP BY camera_id;
+CREATE TRIGGER recording_totals_insert AFTER INSERT ON recording_segments BEGIN
+  INSERT OR IGNORE INTO recording_totals (camera_id, segments, bytes) VALUES (new.camera_id, 0, 0);
+  UPDATE recording_totals SET segments = segments + 1, bytes = bytes + new.bytes WHERE camera_id = new.camera_id;
+END;
+CREATE TRIGGER recording_totals_delete AFTER DELETE ON recording_segments BEGIN
+  UPDATE recording_totals SET segments = segments - 1, bytes = bytes - old.bytes WHERE camera_id = old.camera_id;
+END;
+CREATE TRIGGER recording_totals_update AFTER UPDATE OF camera_id, bytes ON recording_segments BEGIN
+  UPDATE recording_totals SET segments = segments - 1, bytes = bytes - old.bytes WHERE camera_id = old.camera_id;
+  INSERT OR IGNORE INTO recording_totals (camera_id, segments, bytes) VALUES (new.camera_id, 0, 0);
+  UPDATE recording_totals SET segments = segments + 1, bytes = bytes + new.bytes WHERE camera_id = new.camera_id;
+END;
+CREATE INDEX recording_segments_camera_start_bytes ON recording_segments(camera_id, start_ms, bytes);
+DROP INDEX recording_segments_camera_start;
+`,
+  },
 ];
 
 /** Creates or upgrades the recorder tables in a shared database. */
@@ -104,9 +133,11 @@ function prepare(db: Db) {
       'SELECT coalesce(sum(bytes), 0) AS b FROM recording_segments WHERE camera_id = ? AND start_ms >= ? AND start_ms < ?',
     ),
     totals: db.prepare(
-      'SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM recording_segments WHERE camera_id = ?',
+      'SELECT coalesce(sum(segments), 0) AS n, coalesce(sum(bytes), 0) AS b FROM recording_totals WHERE camera_id = ?',
     ),
-    allTotals: db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM recording_segments'),
+    allTotals: db.prepare(
+      'SELECT coalesce(sum(segments), 0) AS n, coalesce(sum(bytes), 0) AS b FROM recording_totals',
+    ),
     cameras: db.prepare(`WITH RECURSIVE c(id) AS (
         SELECT min(camera_id) FROM recording_segments
         UNION ALL

@@ -24,14 +24,71 @@ describe('segment index', () => {
       .prepare("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='recording_segments'")
       .all();
     expect(idx.map((r) => (r as { name: string }).name)).toEqual(
-      expect.arrayContaining(['recording_segments_camera_start', 'recording_segments_end']),
+      expect.arrayContaining(['recording_segments_camera_start_bytes', 'recording_segments_end']),
     );
     const plan = db
       .prepare(
         'EXPLAIN QUERY PLAN SELECT id FROM recording_segments WHERE camera_id = ? AND start_ms < ? AND end_ms < ? ORDER BY start_ms LIMIT 10',
       )
       .all('a', 1, 1) as Array<{ detail: string }>;
-    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING INDEX recording_segments_camera_start/);
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING INDEX recording_segments_camera_start_bytes/);
+    // the bytes/day measure reads the index alone
+    const perDay = db
+      .prepare(
+        'EXPLAIN QUERY PLAN SELECT coalesce(sum(bytes), 0) AS b, min(start_ms) AS s FROM recording_segments WHERE camera_id = ? AND start_ms >= ? AND start_ms < ?',
+      )
+      .all('a', 1, 2) as Array<{ detail: string }>;
+    expect(perDay.map((p) => p.detail).join(' ')).toMatch(
+      /COVERING INDEX recording_segments_camera_start_bytes/,
+    );
+  });
+
+  it('keeps per-camera totals through adds, removes and batch removes, and fills them when upgrading a v1 index', () => {
+    const db = new Database(':memory:');
+    dbs.push(db);
+    // a gateway database made before the totals existed: version 1 tables with rows in them
+    db.exec(`CREATE TABLE recorder_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
+      INSERT INTO recorder_migrations VALUES (1, 0);
+      CREATE TABLE recording_segments (id INTEGER PRIMARY KEY AUTOINCREMENT, camera_id TEXT NOT NULL,
+        path TEXT NOT NULL UNIQUE, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, bytes INTEGER NOT NULL,
+        CHECK (end_ms >= start_ms));
+      CREATE INDEX recording_segments_camera_start ON recording_segments(camera_id, start_ms);
+      CREATE INDEX recording_segments_end ON recording_segments(end_ms);
+      CREATE TABLE recording_gaps (id INTEGER PRIMARY KEY AUTOINCREMENT, camera_id TEXT NOT NULL,
+        from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, reason TEXT NOT NULL);
+      CREATE INDEX recording_gaps_camera_from ON recording_gaps(camera_id, from_ms);`);
+    const ins = db.prepare(
+      'INSERT INTO recording_segments (camera_id, path, start_ms, end_ms, bytes) VALUES (?, ?, ?, ?, ?)',
+    );
+    for (let i = 0; i < 6; i++)
+      ins.run(i % 2 ? 'b' : 'a', `/v1/${i}.mp4`, T + i * 10_000, T + (i + 1) * 10_000, 100 + i);
+    const ix = new SegmentIndex(db);
+    const direct = (cam?: string) => {
+      const r = db
+        .prepare(
+          `SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM recording_segments ${cam ? 'WHERE camera_id = ?' : ''}`,
+        )
+        .get(...(cam ? [cam] : [])) as { n: number; b: number };
+      return { segments: r.n, bytes: r.b };
+    };
+    expect(ix.totals('a')).toEqual({ segments: 3, bytes: 100 + 102 + 104 });
+    expect(ix.totals()).toEqual(direct());
+    const added = [];
+    for (let i = 0; i < 20; i++)
+      added.push(
+        ix.add({
+          cameraId: `c${i % 3}`,
+          path: `/n/${i}.mp4`,
+          startMs: T + i,
+          endMs: T + i + 5,
+          bytes: i * 7,
+        })!,
+      );
+    ix.remove(added[0]!.id);
+    ix.removeMany(added.slice(5, 12).map((s) => s.id));
+    ix.removeWithGap(added[15]!, 'test');
+    for (const cam of ['a', 'b', 'c0', 'c1', 'c2', 'nobody']) expect(ix.totals(cam)).toEqual(direct(cam));
+    expect(ix.totals()).toEqual(direct());
   });
 
   it('indexes segments once per path and answers oldest/last/range/expired/cameras', () => {
