@@ -1,5 +1,6 @@
 import { CarewatchError } from '../../lib/errors.js';
 import type { Db, Migration } from '../../storage/sqlite/open.js';
+import { stmt } from '../../storage/sqlite/statements.js';
 import type {
   Accident,
   AccidentFilter,
@@ -106,26 +107,25 @@ export class SqliteAccidentRepo implements AccidentRepo {
 
   async insert(a: Accident): Promise<void> {
     try {
-      this.db
-        .prepare(
-          `INSERT INTO accidents (id, site_id, alert_id, title, classified_at, classified_by, deadline_at, state,
+      stmt(
+        this.db,
+        `INSERT INTO accidents (id, site_id, alert_id, title, classified_at, classified_by, deadline_at, state,
              reported_at, reported_late, warned_at, overdue_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          a.id,
-          a.siteId,
-          a.alertId,
-          a.title,
-          a.classifiedAt,
-          a.classifiedBy,
-          a.deadlineAt,
-          a.state,
-          a.reportedAt,
-          a.reportedLate ? 1 : 0,
-          a.warnedAt,
-          a.overdueAt,
-        );
+      ).run(
+        a.id,
+        a.siteId,
+        a.alertId,
+        a.title,
+        a.classifiedAt,
+        a.classifiedBy,
+        a.deadlineAt,
+        a.state,
+        a.reportedAt,
+        a.reportedLate ? 1 : 0,
+        a.warnedAt,
+        a.overdueAt,
+      );
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && a.alertId !== null) {
         throw new CarewatchError(
@@ -141,12 +141,12 @@ export class SqliteAccidentRepo implements AccidentRepo {
   }
 
   async get(id: string): Promise<Accident | null> {
-    const r = this.db.prepare('SELECT * FROM accidents WHERE id = ?').get(id) as AccidentRow | undefined;
+    const r = stmt(this.db, 'SELECT * FROM accidents WHERE id = ?').get(id) as AccidentRow | undefined;
     return r ? toAccident(r) : null;
   }
 
   async byAlert(alertId: string): Promise<Accident | null> {
-    const r = this.db.prepare('SELECT * FROM accidents WHERE alert_id = ?').get(alertId) as
+    const r = stmt(this.db, 'SELECT * FROM accidents WHERE alert_id = ?').get(alertId) as
       | AccidentRow
       | undefined;
     return r ? toAccident(r) : null;
@@ -176,58 +176,54 @@ export class SqliteAccidentRepo implements AccidentRepo {
     const sql = `SELECT * FROM accidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY classified_at DESC, id DESC LIMIT ?`;
     args.push(f.limit ?? 500);
-    return (this.db.prepare(sql).all(...args) as AccidentRow[]).map(toAccident);
+    return (stmt(this.db, sql).all(...args) as AccidentRow[]).map(toAccident);
   }
 
   async addReport(r: AccidentReport): Promise<Accident | null> {
     return this.db.transaction((): Accident | null => {
-      const exists = this.db.prepare('SELECT 1 FROM accidents WHERE id = ?').get(r.accidentId);
+      const exists = stmt(this.db, 'SELECT 1 FROM accidents WHERE id = ?').get(r.accidentId);
       if (!exists) return null;
-      this.db
-        .prepare(
-          `INSERT INTO accident_reports (accident_id, at, by, to_whom, channel, note, late)
+      stmt(
+        this.db,
+        `INSERT INTO accident_reports (accident_id, at, by, to_whom, channel, note, late)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(r.accidentId, r.at, r.by, r.toWhom, r.channel, r.note, r.late ? 1 : 0);
-      this.db
-        .prepare(
-          `UPDATE accidents SET state = 'reported', reported_at = ?, reported_late = ?
+      ).run(r.accidentId, r.at, r.by, r.toWhom, r.channel, r.note, r.late ? 1 : 0);
+      stmt(
+        this.db,
+        `UPDATE accidents SET state = 'reported', reported_at = ?, reported_late = ?
            WHERE id = ? AND state IN ('pending_report', 'overdue')`,
-        )
-        .run(r.at, r.late ? 1 : 0, r.accidentId);
+      ).run(r.at, r.late ? 1 : 0, r.accidentId);
       return toAccident(
-        this.db.prepare('SELECT * FROM accidents WHERE id = ?').get(r.accidentId) as AccidentRow,
+        stmt(this.db, 'SELECT * FROM accidents WHERE id = ?').get(r.accidentId) as AccidentRow,
       );
     })();
   }
 
   async reports(accidentId: string): Promise<AccidentReport[]> {
     return (
-      this.db
-        .prepare('SELECT * FROM accident_reports WHERE accident_id = ? ORDER BY id')
-        .all(accidentId) as ReportRow[]
+      stmt(this.db, 'SELECT * FROM accident_reports WHERE accident_id = ? ORDER BY id').all(
+        accidentId,
+      ) as ReportRow[]
     ).map(toReport);
   }
 
   async due(now: number, warnBeforeMs: number, limit: number): Promise<Accident[]> {
     return (
-      this.db
-        .prepare(
-          `SELECT * FROM accidents WHERE state = 'pending_report'
+      stmt(
+        this.db,
+        `SELECT * FROM accidents WHERE state = 'pending_report'
              AND (deadline_at <= ? OR (warned_at IS NULL AND deadline_at - ? <= ?))
            ORDER BY deadline_at LIMIT ?`,
-        )
-        .all(now, warnBeforeMs, now, limit) as AccidentRow[]
+      ).all(now, warnBeforeMs, now, limit) as AccidentRow[]
     ).map(toAccident);
   }
 
   async nextDueAt(warnBeforeMs: number): Promise<number | null> {
-    const r = this.db
-      .prepare(
-        `SELECT MIN(CASE WHEN warned_at IS NULL THEN deadline_at - ? ELSE deadline_at END) AS t
+    const r = stmt(
+      this.db,
+      `SELECT MIN(CASE WHEN warned_at IS NULL THEN deadline_at - ? ELSE deadline_at END) AS t
          FROM accidents WHERE state = 'pending_report'`,
-      )
-      .get(warnBeforeMs) as { t: number | null };
+    ).get(warnBeforeMs) as { t: number | null };
     return r.t;
   }
 
@@ -249,8 +245,8 @@ export class SqliteAccidentRepo implements AccidentRepo {
 
   private cas(sql: string, at: number, id: string): Accident | null {
     return this.db.transaction((): Accident | null => {
-      if (this.db.prepare(sql).run(at, id).changes === 0) return null;
-      return toAccident(this.db.prepare('SELECT * FROM accidents WHERE id = ?').get(id) as AccidentRow);
+      if (stmt(this.db, sql).run(at, id).changes === 0) return null;
+      return toAccident(stmt(this.db, 'SELECT * FROM accidents WHERE id = ?').get(id) as AccidentRow);
     })();
   }
 }

@@ -1,4 +1,5 @@
 import type { Db, Migration } from '../../storage/sqlite/open.js';
+import { stmt } from '../../storage/sqlite/statements.js';
 import type {
   FalseAlarm,
   Hazard,
@@ -112,23 +113,26 @@ export class SqliteHazardRepo implements HazardRepo {
   constructor(private readonly db: Db) {}
 
   private row(id: string): Hazard | null {
-    const r = this.db.prepare('SELECT * FROM hazards WHERE id = ?').get(id) as HazardRow | undefined;
+    const r = stmt(this.db, 'SELECT * FROM hazards WHERE id = ?').get(id) as HazardRow | undefined;
     return r ? toHazard(r) : null;
   }
 
   private append(e: HazardLogEntry): void {
-    this.db
-      .prepare('INSERT INTO hazard_log (hazard_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?)')
-      .run(e.hazardId, e.at, e.actor, e.action, e.note);
+    stmt(this.db, 'INSERT INTO hazard_log (hazard_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?)').run(
+      e.hazardId,
+      e.at,
+      e.actor,
+      e.action,
+      e.note,
+    );
   }
 
   private insert(d: HazardDraft): Hazard | null {
-    const r = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO hazards (id, site_id, source, kind, title, opened_at, alert_id, state)
+    const r = stmt(
+      this.db,
+      `INSERT OR IGNORE INTO hazards (id, site_id, source, kind, title, opened_at, alert_id, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'open')`,
-      )
-      .run(d.id, d.siteId, d.source, d.kind, d.title, d.at, d.alertId);
+    ).run(d.id, d.siteId, d.source, d.kind, d.title, d.at, d.alertId);
     if (r.changes === 0) return null;
     this.append({ hazardId: d.id, at: d.at, actor: d.actor, action: 'opened', note: d.title });
     return this.row(d.id);
@@ -157,18 +161,17 @@ export class SqliteHazardRepo implements HazardRepo {
     }
     args.push(f.limit ?? 1000);
     return (
-      this.db
-        .prepare(
-          `SELECT * FROM hazards ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      stmt(
+        this.db,
+        `SELECT * FROM hazards ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
            ORDER BY opened_at DESC, id DESC LIMIT ?`,
-        )
-        .all(...args) as HazardRow[]
+      ).all(...args) as HazardRow[]
     ).map(toHazard);
   }
 
   async log(id: string): Promise<HazardLogEntry[]> {
     return (
-      this.db.prepare('SELECT * FROM hazard_log WHERE hazard_id = ? ORDER BY id').all(id) as Array<{
+      stmt(this.db, 'SELECT * FROM hazard_log WHERE hazard_id = ? ORDER BY id').all(id) as Array<{
         hazard_id: string;
         at: number;
         actor: string;
@@ -183,13 +186,12 @@ export class SqliteHazardRepo implements HazardRepo {
     a: { responsible: string; rectifyBy: number; actor: string; at: number },
   ): Promise<Hazard | null> {
     return this.db.transaction((): Hazard | null => {
-      const r = this.db
-        .prepare(
-          `UPDATE hazards SET responsible = ?, state = 'rectifying',
+      const r = stmt(
+        this.db,
+        `UPDATE hazards SET responsible = ?, state = 'rectifying',
              escalated_at = CASE WHEN rectify_by = ? THEN escalated_at ELSE NULL END, rectify_by = ?
            WHERE id = ? AND state != 'closed'`,
-        )
-        .run(a.responsible, a.rectifyBy, a.rectifyBy, id);
+      ).run(a.responsible, a.rectifyBy, a.rectifyBy, id);
       if (r.changes === 0) return null;
       const note = `${a.responsible}; rectify by ${new Date(a.rectifyBy).toISOString()}`;
       this.append({ hazardId: id, at: a.at, actor: a.actor, action: 'assigned', note });
@@ -199,12 +201,11 @@ export class SqliteHazardRepo implements HazardRepo {
 
   async close(id: string, c: { note: string; actor: string; at: number }): Promise<Hazard | null> {
     return this.db.transaction((): Hazard | null => {
-      const r = this.db
-        .prepare(
-          `UPDATE hazards SET state = 'closed', closed_at = ?, closed_by = ?, close_note = ?
+      const r = stmt(
+        this.db,
+        `UPDATE hazards SET state = 'closed', closed_at = ?, closed_by = ?, close_note = ?
            WHERE id = ? AND state != 'closed'`,
-        )
-        .run(c.at, c.actor, c.note, id);
+      ).run(c.at, c.actor, c.note, id);
       if (r.changes === 0) return null;
       this.append({ hazardId: id, at: c.at, actor: c.actor, action: 'closed', note: c.note });
       return this.row(id);
@@ -213,23 +214,21 @@ export class SqliteHazardRepo implements HazardRepo {
 
   async overdue(now: number, limit: number): Promise<Hazard[]> {
     return (
-      this.db
-        .prepare(
-          `SELECT * FROM hazards WHERE state != 'closed' AND escalated_at IS NULL AND rectify_by <= ?
+      stmt(
+        this.db,
+        `SELECT * FROM hazards WHERE state != 'closed' AND escalated_at IS NULL AND rectify_by <= ?
            ORDER BY rectify_by LIMIT ?`,
-        )
-        .all(now, limit) as HazardRow[]
+      ).all(now, limit) as HazardRow[]
     ).map(toHazard);
   }
 
   async markEscalated(id: string, at: number): Promise<Hazard | null> {
     return this.db.transaction((): Hazard | null => {
-      const r = this.db
-        .prepare(
-          `UPDATE hazards SET escalated_at = ?
+      const r = stmt(
+        this.db,
+        `UPDATE hazards SET escalated_at = ?
            WHERE id = ? AND state != 'closed' AND escalated_at IS NULL AND rectify_by <= ?`,
-        )
-        .run(at, id, at);
+      ).run(at, id, at);
       if (r.changes === 0) return null;
       this.append({ hazardId: id, at, actor: 'system:hazards', action: 'overdue', note: null });
       return this.row(id);
@@ -237,23 +236,23 @@ export class SqliteHazardRepo implements HazardRepo {
   }
 
   async watch(w: HazardWatch): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO hazard_watches (alert_id, site_id, source, kind, title, check_at) VALUES (?, ?, ?, ?, ?, ?)
+    stmt(
+      this.db,
+      `INSERT INTO hazard_watches (alert_id, site_id, source, kind, title, check_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(alert_id) DO UPDATE SET check_at = MIN(check_at, excluded.check_at)`,
-      )
-      .run(w.alertId, w.siteId, w.source, w.kind, w.title, w.checkAt);
+    ).run(w.alertId, w.siteId, w.source, w.kind, w.title, w.checkAt);
   }
 
   async unwatch(alertId: string): Promise<void> {
-    this.db.prepare('DELETE FROM hazard_watches WHERE alert_id = ?').run(alertId);
+    stmt(this.db, 'DELETE FROM hazard_watches WHERE alert_id = ?').run(alertId);
   }
 
   async dueWatches(now: number, limit: number): Promise<HazardWatch[]> {
     return (
-      this.db
-        .prepare('SELECT * FROM hazard_watches WHERE check_at <= ? ORDER BY check_at LIMIT ?')
-        .all(now, limit) as Array<{
+      stmt(this.db, 'SELECT * FROM hazard_watches WHERE check_at <= ? ORDER BY check_at LIMIT ?').all(
+        now,
+        limit,
+      ) as Array<{
         alert_id: string;
         site_id: string;
         source: string;
@@ -272,15 +271,14 @@ export class SqliteHazardRepo implements HazardRepo {
   }
 
   async nextDueAt(): Promise<number | null> {
-    const r = this.db
-      .prepare(
-        `SELECT MIN(t) AS t FROM (
+    const r = stmt(
+      this.db,
+      `SELECT MIN(t) AS t FROM (
            SELECT MIN(check_at) AS t FROM hazard_watches
            UNION ALL
            SELECT MIN(rectify_by) FROM hazards
              WHERE state != 'closed' AND escalated_at IS NULL AND rectify_by IS NOT NULL)`,
-      )
-      .get() as { t: number | null };
+    ).get() as { t: number | null };
     return r.t;
   }
 
@@ -289,34 +287,32 @@ export class SqliteHazardRepo implements HazardRepo {
     rule: { threshold: number; windowMs: number; draft: HazardDraft },
   ): Promise<Hazard | null> {
     return this.db.transaction((): Hazard | null => {
-      const r = this.db
-        .prepare(
-          `INSERT OR IGNORE INTO hazard_false_alarms (alert_id, site_id, source, resolved_at, note)
+      const r = stmt(
+        this.db,
+        `INSERT OR IGNORE INTO hazard_false_alarms (alert_id, site_id, source, resolved_at, note)
            VALUES (?, ?, ?, ?, ?)`,
-        )
-        .run(f.alertId, f.siteId, f.source, f.resolvedAt, f.note);
+      ).run(f.alertId, f.siteId, f.source, f.resolvedAt, f.note);
       if (r.changes === 0) return null; // seen before (replayed notice)
-      const pending = this.db
-        .prepare(
-          `SELECT alert_id FROM hazard_false_alarms
+      const pending = stmt(
+        this.db,
+        `SELECT alert_id FROM hazard_false_alarms
            WHERE site_id = ? AND source = ? AND hazard_id IS NULL AND resolved_at > ?`,
-        )
-        .all(f.siteId, f.source, f.resolvedAt - rule.windowMs) as Array<{ alert_id: string }>;
-      const already = this.db
-        .prepare(
-          `SELECT id FROM hazards WHERE site_id = ? AND source = ? AND kind = 'repeated_false_alarms'
+      ).all(f.siteId, f.source, f.resolvedAt - rule.windowMs) as Array<{ alert_id: string }>;
+      const already = stmt(
+        this.db,
+        `SELECT id FROM hazards WHERE site_id = ? AND source = ? AND kind = 'repeated_false_alarms'
              AND state != 'closed'`,
-        )
-        .get(f.siteId, f.source) as { id: string } | undefined;
+      ).get(f.siteId, f.source) as { id: string } | undefined;
       // while one is open, further false alarms belong to it
       if (!already && pending.length < rule.threshold) return null;
       const opened = already ? null : this.insert(rule.draft);
       const hazardId = already?.id ?? opened?.id;
       const ids = pending.map((p) => p.alert_id);
       if (hazardId && ids.length > 0) {
-        this.db
-          .prepare(`UPDATE hazard_false_alarms SET hazard_id = ? WHERE alert_id IN (${inList(ids.length)})`)
-          .run(hazardId, ...ids);
+        stmt(
+          this.db,
+          `UPDATE hazard_false_alarms SET hazard_id = ? WHERE alert_id IN (${inList(ids.length)})`,
+        ).run(hazardId, ...ids);
       }
       return opened;
     })();

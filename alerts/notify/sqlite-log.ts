@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { stmt } from '../../storage/sqlite/statements.js';
 import type { LogEntry, LogQuery, NotificationLog } from './log.js';
 
 export const NOTIFY_MIGRATIONS: Array<{ version: number; sql: string }> = [
@@ -124,16 +125,16 @@ export class SqliteNotificationLog implements NotificationLog {
   }
 
   async claim(entry: LogEntry): Promise<boolean> {
-    const r = this.db
-      .prepare(`INSERT OR IGNORE INTO notifications (${COLUMNS}) VALUES (${PARAMS})`)
-      .run(toRow(entry));
+    const r = stmt(this.db, `INSERT OR IGNORE INTO notifications (${COLUMNS}) VALUES (${PARAMS})`).run(
+      toRow(entry),
+    );
     return r.changes === 1;
   }
 
   async record(...entries: LogEntry[]): Promise<void> {
-    const stmt = this.db.prepare(`INSERT OR REPLACE INTO notifications (${COLUMNS}) VALUES (${PARAMS})`);
+    const upsert = stmt(this.db, `INSERT OR REPLACE INTO notifications (${COLUMNS}) VALUES (${PARAMS})`);
     this.db.transaction((es: LogEntry[]) => {
-      for (const e of es) stmt.run(toRow(e));
+      for (const e of es) upsert.run(toRow(e));
     })(entries);
   }
 
@@ -156,12 +157,11 @@ export class SqliteNotificationLog implements NotificationLog {
       where.push('status = @status');
       args.status = q.status;
     }
-    const rows = this.db
-      .prepare(
-        `SELECT ${COLUMNS} FROM notifications ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const rows = stmt(
+      this.db,
+      `SELECT ${COLUMNS} FROM notifications ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY created_at DESC, rowid DESC LIMIT @limit`,
-      )
-      .all(args) as Row[];
+    ).all(args) as Row[];
     return rows.map(fromRow);
   }
 }

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Db, migrate, openDatabase } from '../../storage/sqlite/open.js';
+import { stmt } from '../../storage/sqlite/statements.js';
 
 export type MediaKind = 'clip' | 'snapshot';
 
@@ -128,18 +129,17 @@ export class MediaStore {
   /** Indexes an uploaded file; false when the id was known already (a repeated upload). */
   add(r: MediaRecord): boolean {
     return (
-      this.db
-        .prepare(
-          `INSERT INTO media (id, site_id, camera_id, kind, event_id, event_kind, from_ms, to_ms, content_type, bytes, gateway_id, created_at)
+      stmt(
+        this.db,
+        `INSERT INTO media (id, site_id, camera_id, kind, event_id, event_kind, from_ms, to_ms, content_type, bytes, gateway_id, created_at)
            VALUES (@id, @siteId, @cameraId, @kind, @eventId, @eventKind, @fromMs, @toMs, @contentType, @bytes, @gatewayId, @createdAt)
            ON CONFLICT(id) DO NOTHING`,
-        )
-        .run(r).changes === 1
+      ).run(r).changes === 1
     );
   }
 
   get(id: string): MediaRecord | undefined {
-    return this.db.prepare(`SELECT ${COLS} FROM media WHERE id = ?`).get(id) as MediaRecord | undefined;
+    return stmt(this.db, `SELECT ${COLS} FROM media WHERE id = ?`).get(id) as MediaRecord | undefined;
   }
 
   list(q: MediaQuery): MediaRecord[] {
@@ -161,7 +161,7 @@ export class MediaStore {
     }
     const sql = `SELECT ${COLS} FROM media ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC LIMIT ?`;
-    return this.db.prepare(sql).all(...params, Math.min(q.limit ?? 100, 1000)) as MediaRecord[];
+    return stmt(this.db, sql).all(...params, Math.min(q.limit ?? 100, 1000)) as MediaRecord[];
   }
 
   /**
@@ -169,10 +169,11 @@ export class MediaStore {
    * at most `limit` per call; the access log keeps its entries. Returns how many went.
    */
   async prune(beforeMs: number, limit = 500): Promise<number> {
-    const old = this.db
-      .prepare(`SELECT ${COLS} FROM media WHERE created_at < ? ORDER BY created_at LIMIT ?`)
-      .all(beforeMs, limit) as MediaRecord[];
-    const del = this.db.prepare('DELETE FROM media WHERE id = ?');
+    const old = stmt(
+      this.db,
+      `SELECT ${COLS} FROM media WHERE created_at < ? ORDER BY created_at LIMIT ?`,
+    ).all(beforeMs, limit) as MediaRecord[];
+    const del = stmt(this.db, 'DELETE FROM media WHERE id = ?');
     for (const m of old) {
       await unlink(this.fileOf(m)).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
@@ -183,12 +184,11 @@ export class MediaStore {
   }
 
   logAccess(e: AccessEntry): void {
-    this.db
-      .prepare(
-        `INSERT INTO media_access (at, actor, role, action, site_id, camera_id, media_id, detail, ip)
+    stmt(
+      this.db,
+      `INSERT INTO media_access (at, actor, role, action, site_id, camera_id, media_id, detail, ip)
          VALUES (@at, @actor, @role, @action, @siteId, @cameraId, @mediaId, @detail, @ip)`,
-      )
-      .run(e);
+    ).run(e);
   }
 
   accessLog(q: {
@@ -208,6 +208,6 @@ export class MediaStore {
     }
     const sql = `SELECT ${ACCESS_COLS} FROM media_access ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY id DESC LIMIT ?`;
-    return this.db.prepare(sql).all(...params, Math.min(q.limit ?? 200, 5000)) as AccessEntry[];
+    return stmt(this.db, sql).all(...params, Math.min(q.limit ?? 200, 5000)) as AccessEntry[];
   }
 }

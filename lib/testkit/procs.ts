@@ -43,9 +43,14 @@ process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
-/** Runs the carewatch CLI as a separate process. */
+/**
+ * Runs the carewatch CLI as a separate process. CAREWATCH_PROC_NODE_ARGS adds
+ * node options to it (for profiling a benchmark's processes, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`, which NODE_OPTIONS does not take).
+ */
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const nodeArgs = (process.env.CAREWATCH_PROC_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -10,28 +10,29 @@ import type {
   OpenResult,
 } from '../types.js';
 import type { Db } from './open.js';
+import { stmt } from './statements.js';
 
 export class SqliteAlertRepo implements AlertRepo {
   constructor(private readonly db: Db) {}
 
   private audit_(e: AuditEntry): void {
-    this.db
-      .prepare(
-        `INSERT INTO alert_audit (alert_id, at, actor, action, from_state, to_state, level, note, event_id)
+    stmt(
+      this.db,
+      `INSERT INTO alert_audit (alert_id, at, actor, action, from_state, to_state, level, note, event_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(e.alertId, e.at, e.actor, e.action, e.fromState, e.toState, e.level, e.note, e.eventId);
+    ).run(e.alertId, e.at, e.actor, e.action, e.fromState, e.toState, e.level, e.note, e.eventId);
   }
 
   private findOpen(k: AlertKey): Alert | null {
-    const r = this.db
-      .prepare(`SELECT * FROM alerts WHERE site_id = ? AND source = ? AND type = ? AND state <> 'resolved'`)
-      .get(k.siteId, k.source, k.type) as AlertRow | undefined;
+    const r = stmt(
+      this.db,
+      `SELECT * FROM alerts WHERE site_id = ? AND source = ? AND type = ? AND state <> 'resolved'`,
+    ).get(k.siteId, k.source, k.type) as AlertRow | undefined;
     return r ? toAlert(r) : null;
   }
 
   private getSync(id: string): Alert | null {
-    const r = this.db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
+    const r = stmt(this.db, 'SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
     return r ? toAlert(r) : null;
   }
 
@@ -39,8 +40,8 @@ export class SqliteAlertRepo implements AlertRepo {
   private claim(eventId: string | undefined): boolean {
     if (!eventId) return true;
     return (
-      this.db.prepare('UPDATE events SET processed = 1 WHERE id = ? AND processed = 0').run(eventId)
-        .changes === 1
+      stmt(this.db, 'UPDATE events SET processed = 1 WHERE id = ? AND processed = 0').run(eventId).changes ===
+      1
     );
   }
 
@@ -54,40 +55,39 @@ export class SqliteAlertRepo implements AlertRepo {
    */
   private late(k: AlertKey, seq: number | undefined, op: 'open' | 'resolve'): 'open' | 'resolve' | null {
     if (seq === undefined) return null;
-    const row = this.db
-      .prepare('SELECT last_seq, last_op FROM alert_key_seq WHERE site_id = ? AND source = ? AND type = ?')
-      .get(k.siteId, k.source, k.type) as { last_seq: number; last_op: 'open' | 'resolve' } | undefined;
+    const row = stmt(
+      this.db,
+      'SELECT last_seq, last_op FROM alert_key_seq WHERE site_id = ? AND source = ? AND type = ?',
+    ).get(k.siteId, k.source, k.type) as { last_seq: number; last_op: 'open' | 'resolve' } | undefined;
     if (row && seq < row.last_seq) return row.last_op;
-    this.db
-      .prepare(
-        `INSERT INTO alert_key_seq (site_id, source, type, last_seq, last_op) VALUES (?, ?, ?, ?, ?)
+    stmt(
+      this.db,
+      `INSERT INTO alert_key_seq (site_id, source, type, last_seq, last_op) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(site_id, source, type) DO UPDATE SET last_seq = excluded.last_seq, last_op = excluded.last_op`,
-      )
-      .run(k.siteId, k.source, k.type, seq, op);
+    ).run(k.siteId, k.source, k.type, seq, op);
     return null;
   }
 
   private insertAlert(d: OpenDraft): void {
-    this.db
-      .prepare(
-        `INSERT INTO alerts (id, site_id, source, type, severity, state, title, event_id, drill, count,
+    stmt(
+      this.db,
+      `INSERT INTO alerts (id, site_id, source, type, severity, state, title, event_id, drill, count,
            opened_at, updated_at, escalation_level, next_escalation_at, suppressed)
          VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, 1, ?, ?, 0, ?, ?)`,
-      )
-      .run(
-        d.id,
-        d.siteId,
-        d.source,
-        d.type,
-        d.severity,
-        d.title,
-        d.eventId,
-        d.drill ? 1 : 0,
-        d.at,
-        d.at,
-        d.nextEscalationAt,
-        d.suppressed,
-      );
+    ).run(
+      d.id,
+      d.siteId,
+      d.source,
+      d.type,
+      d.severity,
+      d.title,
+      d.eventId,
+      d.drill ? 1 : 0,
+      d.at,
+      d.at,
+      d.nextEscalationAt,
+      d.suppressed,
+    );
     this.audit_({
       alertId: d.id,
       at: d.at,
@@ -118,9 +118,7 @@ export class SqliteAlertRepo implements AlertRepo {
       }
       const open = this.findOpen(d);
       if (open) {
-        this.db
-          .prepare('UPDATE alerts SET count = count + 1, updated_at = ? WHERE id = ?')
-          .run(d.at, open.id);
+        stmt(this.db, 'UPDATE alerts SET count = count + 1, updated_at = ? WHERE id = ?').run(d.at, open.id);
         this.audit_({
           alertId: open.id,
           at: d.at,
@@ -158,12 +156,11 @@ export class SqliteAlertRepo implements AlertRepo {
     a: Alert,
     by: { actor: string; at: number; note: string | null; eventId?: string | null },
   ) {
-    this.db
-      .prepare(
-        `UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?,
+    stmt(
+      this.db,
+      `UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?,
            next_escalation_at = NULL WHERE id = ?`,
-      )
-      .run(by.at, by.actor, by.at, a.id);
+    ).run(by.at, by.actor, by.at, a.id);
     this.audit_({
       alertId: a.id,
       at: by.at,
@@ -188,12 +185,11 @@ export class SqliteAlertRepo implements AlertRepo {
       const a = this.getSync(id);
       if (!a || !from.includes(a.state)) return null;
       if (to === 'resolved') return this.applyResolve(a, by);
-      this.db
-        .prepare(
-          `UPDATE alerts SET state = 'acknowledged', acked_at = ?, acked_by = ?, updated_at = ?,
+      stmt(
+        this.db,
+        `UPDATE alerts SET state = 'acknowledged', acked_at = ?, acked_by = ?, updated_at = ?,
              next_escalation_at = NULL WHERE id = ?`,
-        )
-        .run(by.at, by.actor, by.at, id);
+      ).run(by.at, by.actor, by.at, id);
       this.audit_({
         alertId: id,
         at: by.at,
@@ -217,13 +213,12 @@ export class SqliteAlertRepo implements AlertRepo {
     actor: string,
   ): Promise<Alert | null> {
     return this.db.transaction((): Alert | null => {
-      const r = this.db
-        .prepare(
-          `UPDATE alerts SET escalation_level = escalation_level + 1, repeat_count = 0, next_escalation_at = ?,
+      const r = stmt(
+        this.db,
+        `UPDATE alerts SET escalation_level = escalation_level + 1, repeat_count = 0, next_escalation_at = ?,
              updated_at = ?
            WHERE id = ? AND state = 'open' AND escalation_level = ?`,
-        )
-        .run(nextEscalationAt, at, id, fromLevel);
+      ).run(nextEscalationAt, at, id, fromLevel);
       if (r.changes !== 1) return null;
       this.audit_({
         alertId: id,
@@ -242,12 +237,11 @@ export class SqliteAlertRepo implements AlertRepo {
 
   async renotify(id: string, r: Parameters<AlertRepo['renotify']>[1]): Promise<Alert | null> {
     return this.db.transaction((): Alert | null => {
-      const u = this.db
-        .prepare(
-          `UPDATE alerts SET repeat_count = ?, next_escalation_at = ?, updated_at = ?
+      const u = stmt(
+        this.db,
+        `UPDATE alerts SET repeat_count = ?, next_escalation_at = ?, updated_at = ?
            WHERE id = ? AND state = 'open' AND escalation_level = ? AND repeat_count = ?`,
-        )
-        .run(r.toRepeat, r.nextEscalationAt, r.at, id, r.level, r.fromRepeat);
+      ).run(r.toRepeat, r.nextEscalationAt, r.at, id, r.level, r.fromRepeat);
       if (u.changes !== 1) return null;
       this.audit_({
         alertId: id,
@@ -285,31 +279,29 @@ export class SqliteAlertRepo implements AlertRepo {
     }
     const sql = `SELECT * FROM alerts ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}
                  ORDER BY opened_at DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, q.limit ?? 500) as AlertRow[]).map(toAlert);
+    return (stmt(this.db, sql).all(...args, q.limit ?? 500) as AlertRow[]).map(toAlert);
   }
 
   async due(now: number, limit: number): Promise<Alert[]> {
     return (
-      this.db
-        .prepare(
-          `SELECT * FROM alerts WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= ?
+      stmt(
+        this.db,
+        `SELECT * FROM alerts WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= ?
            ORDER BY next_escalation_at LIMIT ?`,
-        )
-        .all(now, limit) as AlertRow[]
+      ).all(now, limit) as AlertRow[]
     ).map(toAlert);
   }
 
   async nextDueAt(): Promise<number | null> {
-    const r = this.db
-      .prepare('SELECT min(next_escalation_at) AS t FROM alerts WHERE next_escalation_at IS NOT NULL')
-      .get() as { t: number | null };
+    const r = stmt(
+      this.db,
+      'SELECT min(next_escalation_at) AS t FROM alerts WHERE next_escalation_at IS NOT NULL',
+    ).get() as { t: number | null };
     return r.t;
   }
 
   async audit(id: string): Promise<AuditEntry[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM alert_audit WHERE alert_id = ? ORDER BY id')
-      .all(id) as Array<{
+    const rows = stmt(this.db, 'SELECT * FROM alert_audit WHERE alert_id = ? ORDER BY id').all(id) as Array<{
       alert_id: string;
       at: number;
       actor: string;

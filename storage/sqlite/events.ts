@@ -1,6 +1,7 @@
 import type { Envelope } from '../../protocol/index.js';
 import type { EventQuery, EventRepo, IncomingEvent, RejectRecord, StoredEvent } from '../types.js';
 import type { Db } from './open.js';
+import { stmt } from './statements.js';
 
 interface EventRow {
   id: string;
@@ -89,57 +90,59 @@ export class SqliteEventRepo implements EventRepo {
   }
 
   async markProcessed(id: string): Promise<void> {
-    this.db.prepare('UPDATE events SET processed = 1 WHERE id = ?').run(id);
+    stmt(this.db, 'UPDATE events SET processed = 1 WHERE id = ?').run(id);
   }
 
   async markProcessedMany(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const mark = this.db.prepare('UPDATE events SET processed = 1 WHERE id = ?');
+    const mark = stmt(this.db, 'UPDATE events SET processed = 1 WHERE id = ?');
     this.db.transaction((list: string[]) => {
       for (const id of list) mark.run(id);
     })(ids);
   }
 
   async lastProcessedSeq(siteId: string, deviceId: string): Promise<number | null> {
-    const r = this.db
-      .prepare('SELECT max(seq) AS s FROM events WHERE site_id = ? AND device_id = ? AND processed = 1')
-      .get(siteId, deviceId) as { s: number | null };
+    const r = stmt(
+      this.db,
+      'SELECT max(seq) AS s FROM events WHERE site_id = ? AND device_id = ? AND processed = 1',
+    ).get(siteId, deviceId) as { s: number | null };
     return r.s;
   }
 
   async unprocessed(limit: number): Promise<StoredEvent[]> {
     return (
-      this.db
-        .prepare('SELECT * FROM events WHERE processed = 0 ORDER BY received_at, rowid LIMIT ?')
-        .all(limit) as EventRow[]
+      stmt(this.db, 'SELECT * FROM events WHERE processed = 0 ORDER BY received_at, rowid LIMIT ?').all(
+        limit,
+      ) as EventRow[]
     ).map(toEvent);
   }
 
   async list(q: EventQuery): Promise<StoredEvent[]> {
     const w = where(q);
-    const rows = this.db
-      .prepare(`SELECT * FROM events ${w.sql} ORDER BY received_at DESC, rowid DESC LIMIT ?`)
-      .all(...w.args, q.limit ?? 1000) as EventRow[];
+    const rows = stmt(
+      this.db,
+      `SELECT * FROM events ${w.sql} ORDER BY received_at DESC, rowid DESC LIMIT ?`,
+    ).all(...w.args, q.limit ?? 1000) as EventRow[];
     return rows.map(toEvent);
   }
 
   async count(q: EventQuery = {}): Promise<number> {
     const w = where(q);
-    return (this.db.prepare(`SELECT count(*) AS n FROM events ${w.sql}`).get(...w.args) as { n: number }).n;
+    return (stmt(this.db, `SELECT count(*) AS n FROM events ${w.sql}`).get(...w.args) as { n: number }).n;
   }
 
   async recordReject(r: RejectRecord): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO rejects (at, gateway_id, topic, code, message, excerpt) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(r.at, r.gatewayId, r.topic, r.code, r.message, r.excerpt ?? null);
+    stmt(
+      this.db,
+      'INSERT INTO rejects (at, gateway_id, topic, code, message, excerpt) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(r.at, r.gatewayId, r.topic, r.code, r.message, r.excerpt ?? null);
   }
 
   async rejects(limit: number): Promise<RejectRecord[]> {
-    const rows = this.db
-      .prepare('SELECT at, gateway_id, topic, code, message, excerpt FROM rejects ORDER BY id DESC LIMIT ?')
-      .all(limit) as Array<{
+    const rows = stmt(
+      this.db,
+      'SELECT at, gateway_id, topic, code, message, excerpt FROM rejects ORDER BY id DESC LIMIT ?',
+    ).all(limit) as Array<{
       at: number;
       gateway_id: string | null;
       topic: string;

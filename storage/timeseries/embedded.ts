@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../../lib/clock.js';
 import { logger } from '../../lib/logger.js';
 import { type Db, type Migration, migrate } from '../sqlite/open.js';
+import { stmt } from '../sqlite/statements.js';
 import { type BatchOptions, DEFAULT_BATCH, PointBatcher } from './batcher.js';
 import { checkRange, fillBuckets, findGaps, HOUR_MS } from './buckets.js';
 import { byTimeThenKind } from './sort.js';
@@ -105,7 +106,7 @@ export class EmbeddedTimeSeries implements TimeSeries {
     const before = this.clock.now() - this.retentionMs;
     let n = 0;
     for (const table of ['ts_heartbeats', 'ts_events', 'ts_alert_changes']) {
-      n += this.db.prepare(`DELETE FROM ${table} WHERE at < ?`).run(before).changes;
+      n += stmt(this.db, `DELETE FROM ${table} WHERE at < ?`).run(before).changes;
     }
     if (n > 0) log.info({ deleted: n, before }, 'time series: old points deleted');
     this.pruneTimer?.cancel();
@@ -114,11 +115,13 @@ export class EmbeddedTimeSeries implements TimeSeries {
   }
 
   private insert(points: Point[]): void {
-    const hb = this.db.prepare(
+    const hb = stmt(
+      this.db,
       'INSERT INTO ts_heartbeats (at, site_id, gateway_id, uptime_s, outbox_depth) VALUES (?, ?, ?, ?, ?)',
     );
-    const ev = this.db.prepare('INSERT INTO ts_events (at, site_id, kind) VALUES (?, ?, ?)');
-    const al = this.db.prepare(
+    const ev = stmt(this.db, 'INSERT INTO ts_events (at, site_id, kind) VALUES (?, ?, ?)');
+    const al = stmt(
+      this.db,
       'INSERT INTO ts_alert_changes (at, site_id, type, severity, change, ack_seconds) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.db.transaction(() => {
@@ -136,12 +139,11 @@ export class EmbeddedTimeSeries implements TimeSeries {
     untilMs: number,
   ): Promise<CountBucket[]> {
     checkRange(sinceMs, untilMs);
-    const rows = this.db
-      .prepare(
-        `SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS t, COUNT(*) AS count FROM ts_alert_changes
+    const rows = stmt(
+      this.db,
+      `SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS t, COUNT(*) AS count FROM ts_alert_changes
          WHERE change = 'opened' AND at >= @since AND at < @until AND ${SITES} GROUP BY t`,
-      )
-      .all(params(siteIds, sinceMs, untilMs, HOUR_MS)) as CountBucket[];
+    ).all(params(siteIds, sinceMs, untilMs, HOUR_MS)) as CountBucket[];
     return fillBuckets(new Map(rows.map((r) => [r.t, r.count])), sinceMs, untilMs);
   }
 
@@ -151,16 +153,15 @@ export class EmbeddedTimeSeries implements TimeSeries {
     untilMs: number,
   ): Promise<AckBucket[]> {
     checkRange(sinceMs, untilMs);
-    return this.db
-      .prepare(
-        `SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS t, COUNT(*) AS count, AVG(ack_seconds) AS meanS,
+    return stmt(
+      this.db,
+      `SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS t, COUNT(*) AS count, AVG(ack_seconds) AS meanS,
                 MAX(ack_seconds) AS maxS
          FROM ts_alert_changes
          WHERE change = 'acknowledged' AND ack_seconds IS NOT NULL AND at >= @since AND at < @until
            AND ${SITES}
          GROUP BY t ORDER BY t`,
-      )
-      .all(params(siteIds, sinceMs, untilMs, HOUR_MS)) as AckBucket[];
+    ).all(params(siteIds, sinceMs, untilMs, HOUR_MS)) as AckBucket[];
   }
 
   async eventCountsByKind(
@@ -170,12 +171,11 @@ export class EmbeddedTimeSeries implements TimeSeries {
     bucketMs: number,
   ): Promise<KindCountBucket[]> {
     checkRange(sinceMs, untilMs, bucketMs);
-    const rows = this.db
-      .prepare(
-        `SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS t, kind, COUNT(*) AS count FROM ts_events
+    const rows = stmt(
+      this.db,
+      `SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS t, kind, COUNT(*) AS count FROM ts_events
          WHERE at >= @since AND at < @until AND ${SITES} GROUP BY t, kind`,
-      )
-      .all(params(siteIds, sinceMs, untilMs, bucketMs)) as KindCountBucket[];
+    ).all(params(siteIds, sinceMs, untilMs, bucketMs)) as KindCountBucket[];
     return rows.sort(byTimeThenKind);
   }
 
@@ -184,12 +184,11 @@ export class EmbeddedTimeSeries implements TimeSeries {
     sinceMs: number,
     untilMs = Number.MAX_SAFE_INTEGER,
   ): Promise<TelemetrySample[]> {
-    return this.db
-      .prepare(
-        `SELECT at AS t, gateway_id AS gatewayId, outbox_depth AS outboxDepth, uptime_s AS uptimeS
+    return stmt(
+      this.db,
+      `SELECT at AS t, gateway_id AS gatewayId, outbox_depth AS outboxDepth, uptime_s AS uptimeS
          FROM ts_heartbeats WHERE site_id = ? AND at >= ? AND at < ? ORDER BY at, gateway_id`,
-      )
-      .all(siteId, sinceMs, untilMs) as TelemetrySample[];
+    ).all(siteId, sinceMs, untilMs) as TelemetrySample[];
   }
 
   async heartbeatGaps(
