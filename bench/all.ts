@@ -67,7 +67,6 @@ function runOne(b: Bench): Promise<Outcome> {
   const t0 = Date.now();
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [k, v] of Object.entries(b.env)) if (env[k] === undefined) env[k] = v;
-  env.CAREWATCH_LOG_LEVEL ??= 'warn';
   const file = fileURLToPath(new URL(`./${b.script}`, import.meta.url));
   console.log(`\n=== bench ${b.name} (bound ${b.boundS} s) ===`);
   return new Promise((resolve) => {
