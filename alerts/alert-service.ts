@@ -21,6 +21,7 @@ import { actionForEvent, actionForPresence, panelSource, type RuleAction } from 
 import { DeviceSequencer } from './sequencer.js';
 
 const log = logger('alerts');
+const RECOVER_PAGE = 500;
 
 /**
  * Turns stored events into alerts. Work is applied one item at a time in
@@ -48,6 +49,12 @@ export class AlertService {
       rules?: AlertRule[];
       /** >0 when several ingest instances may store one device's events out of order. */
       reorderWindowMs?: number;
+      /**
+       * Modules that keep their own records of the same events (the fire-control room):
+       * waited for before events are marked processed; the ids returned could not be
+       * committed there and stay unprocessed, so the next start replays them.
+       */
+      unappliedElsewhere?: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
     },
   ) {
     this.escalator = new Escalator({ ...deps, notify: (alert, change) => this.changed(alert, change) });
@@ -119,22 +126,48 @@ export class AlertService {
   }
 
   private async flushMarks(): Promise<void> {
-    const batch = this.marks;
-    this.marks = [];
-    await this.deps.events.markProcessedMany(batch.map((m) => m.id));
+    // the marks stay visible to the sequencer until they are committed
+    const n = this.marks.length;
+    const skip = this.deps.unappliedElsewhere
+      ? await this.deps.unappliedElsewhere(this.marks.slice(0, n).map((m) => m.id))
+      : new Set<string>();
+    const batch = this.marks.splice(0, n);
+    // marks made while waiting found the list non-empty and queued no flush of their own
+    if (this.marks.length > 0) void this.enqueue(() => this.flushMarks());
+    await this.deps.events.markProcessedMany(batch.filter((m) => !skip.has(m.id)).map((m) => m.id));
   }
 
-  /** Events stored before a crash but never turned into alert changes. */
+  /**
+   * Events stored before a crash but never turned into alert changes. Runs
+   * inside the queue, so it flushes its own marks after each page (a flush
+   * queued behind it would come too late for the next page). An event that
+   * stays unprocessed after its page (a module could not commit its record)
+   * is set aside, so the pass always ends.
+   */
   private async recover(): Promise<void> {
     let total = 0;
+    let previous = new Set<string>();
+    const stuck = new Set<string>();
     for (;;) {
-      const batch = await this.deps.events.unprocessed(500);
-      if (batch.length === 0) break;
-      for (const e of batch)
+      const page = await this.deps.events.unprocessed(RECOVER_PAGE + stuck.size);
+      const fresh = page.filter((e) => {
+        if (stuck.has(e.id)) return false;
+        if (previous.has(e.id)) {
+          stuck.add(e.id);
+          return false;
+        }
+        return true;
+      });
+      if (fresh.length === 0) break;
+      for (const e of fresh)
         await this.onEvent(e.id, { envelope: e.envelope, gatewayId: e.gatewayId, receivedAt: e.receivedAt });
-      total += batch.length;
+      await this.flushMarks();
+      total += fresh.length;
+      previous = new Set(fresh.map((e) => e.id));
     }
     if (total) log.info({ events: total }, 'recovered unprocessed events');
+    if (stuck.size)
+      log.warn({ events: stuck.size }, 'events left unprocessed after recovery; the next start retries');
   }
 
   private async onEvent(eventId: string, n: StoredEventNotice): Promise<void> {

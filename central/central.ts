@@ -93,6 +93,8 @@ export class Central {
       rules: config.alerts.rules,
       // behind a shared subscription one device's events may be stored out of order
       reorderWindowMs: config.mqtt.mode === 'external' ? config.alerts.reorderWindowS * 1000 : 0,
+      // attendance and post-check answers are committed by the fire room before their events count as processed
+      unappliedElsewhere: (ids) => this.fireRoom.unapplied(ids),
     });
     let router: IngestRouter | undefined;
     const pipeline = new IngestPipeline({
@@ -133,13 +135,9 @@ export class Central {
       publish: (siteId, cmd) => this.broker.publishCommand(siteId, cmd),
     });
 
-    await this.presence.start();
-    await this.router.start();
-    await this.alerts.start();
-    this.hub.start();
-    this.commands.start();
     this.fireRoom = new FireRoomService({
       repo: store.fireRoom,
+      events: store.events,
       alerts: this.alerts,
       bus,
       clock,
@@ -154,6 +152,14 @@ export class Central {
         );
       },
     });
+
+    await this.presence.start();
+    await this.router.start();
+    // before the alert service's recovery, which marks the events it replays processed
+    await this.fireRoom.recover();
+    await this.alerts.start();
+    this.hub.start();
+    this.commands.start();
     await this.fireRoom.start();
     this.coverage = new CoverageService({
       registry: store.registry,

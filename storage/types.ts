@@ -46,6 +46,12 @@ export interface EventQuery {
   limit?: number | undefined;
 }
 
+/** A position in (received_at, id) order. */
+export interface EventCursor {
+  receivedAt: number;
+  id: string;
+}
+
 export interface EventRepo {
   /** Inserts in one transaction; returns per item whether it was new (false: duplicate id). */
   insertBatch(items: IncomingEvent[]): Promise<boolean[]>;
@@ -55,6 +61,12 @@ export interface EventRepo {
   /** The highest sequence number of this device whose event has changed alerts already. */
   lastProcessedSeq(siteId: string, deviceId: string): Promise<number | null>;
   unprocessed(limit: number): Promise<StoredEvent[]>;
+  /**
+   * Unprocessed events of these kinds after a cursor, in (received_at, id) order: lets a module
+   * that derives its own state from events (the fire-control room) replay what a crash left
+   * unapplied before the alert service marks those events processed.
+   */
+  unprocessedOf(kinds: readonly string[], after: EventCursor | null, limit: number): Promise<StoredEvent[]>;
   list(q: EventQuery): Promise<StoredEvent[]>;
   count(q?: EventQuery): Promise<number>;
   recordReject(r: RejectRecord): Promise<void>;

@@ -1,10 +1,12 @@
-import type { CentralBus, StoredEventNotice } from '../../central/bus.js';
+import type { CentralBus } from '../../central/bus.js';
 import type { Clock } from '../../lib/clock.js';
 import { CarewatchError } from '../../lib/errors.js';
 import { logger } from '../../lib/logger.js';
 import { mintId } from '../../protocol/index.js';
+import type { EventRepo } from '../../storage/types.js';
 import type { AlertService } from '../alert-service.js';
-import type { AttendanceEntry, FireRoomRepo, PostCheck } from './types.js';
+import { FireRoomEventRecords } from './event-records.js';
+import type { FireRoomRepo, PostCheck } from './types.js';
 
 const log = logger('alerts:fire-room');
 
@@ -38,9 +40,9 @@ export interface FireRoomStatus {
 export class FireRoomService {
   private timer: { cancel(): void } | undefined;
   private off: (() => void) | undefined;
-  /** Attendance events of this burst, applied together in one transaction (group commit). */
-  private attendanceBatch: Array<{ entry: AttendanceEntry; eventId: string }> = [];
-  private attendanceFlush: Promise<void> = Promise.resolve();
+  private readonly records: FireRoomEventRecords;
+  /** Staffing re-evaluations after attendance commits (they raise and clear alerts through the alert queue). */
+  private evaluations: Promise<void> = Promise.resolve();
   private readonly raised = new Map<string, boolean>(); // `${site}|${type}|${source}` -> raised
   private readonly nextRandom = new Map<string, number>();
   private stopped = true;
@@ -48,6 +50,8 @@ export class FireRoomService {
   constructor(
     private readonly deps: {
       repo: FireRoomRepo;
+      /** Unprocessed attendance and answers, replayed by `recover()`. */
+      events: Pick<EventRepo, 'unprocessedOf'>;
       alerts: AlertService;
       bus: CentralBus;
       clock: Clock;
@@ -58,11 +62,34 @@ export class FireRoomService {
       /** Best effort: tells the site's gateway (e.g. a GB 26875.3 device) about a new post check. */
       notifyGateway?: (siteId: string, check: PostCheck) => Promise<void>;
     },
-  ) {}
+  ) {
+    this.records = new FireRoomEventRecords({
+      repo: deps.repo,
+      events: deps.events,
+      answer: async (a) => {
+        await this.answer(a.checkId, a.by, a.via, a.siteId, a.at);
+      },
+      changed: (sites) => {
+        this.evaluations = this.evaluations.then(async () => {
+          for (const site of sites)
+            await this.evaluate(site).catch((err) => log.error({ err, site }, 'staffing not evaluated'));
+        });
+      },
+    });
+  }
+
+  /**
+   * Replays attendance and device answers stored before a crash but never
+   * committed here. Call before the alert service starts (its recovery marks
+   * those events processed).
+   */
+  async recover(): Promise<number> {
+    return this.records.recover();
+  }
 
   async start(): Promise<void> {
     this.stopped = false;
-    this.off = this.deps.bus.on('event.stored', (n) => this.onEvent(n));
+    this.off = this.deps.bus.on('event.stored', (n) => this.records.push(n));
     await this.tick();
   }
 
@@ -70,53 +97,24 @@ export class FireRoomService {
     this.stopped = true;
     this.off?.();
     this.timer?.cancel();
+    await this.records.idle();
   }
 
-  private async onEvent(n: StoredEventNotice): Promise<void> {
-    const e = n.envelope;
-    if (e.kind === 'attendance') {
-      if (this.attendanceBatch.length === 0) {
-        // the first of a burst queues the flush behind the previous one: order is kept
-        this.attendanceFlush = this.attendanceFlush.then(
-          () =>
-            new Promise<void>((resolve) => setImmediate(() => void this.flushAttendance().finally(resolve))),
-        );
-      }
-      this.attendanceBatch.push({
-        entry: {
-          siteId: e.siteId,
-          operatorId: e.data.operatorId ?? null,
-          action: e.data.action,
-          count: e.data.count ?? null,
-          source: `${e.data.source}:${e.deviceId}`,
-          at: Date.parse(e.ts) || n.receivedAt,
-        },
-        eventId: e.id,
-      });
-      await this.attendanceFlush;
-    } else if (e.kind === 'post_check' && e.data.outcome === 'answered') {
-      await this.answer(
-        e.data.checkId,
-        e.data.answeredBy ?? `device:${e.deviceId}`,
-        e.data.via,
-        e.siteId,
-      ).catch((err) =>
-        log.warn({ err: (err as Error).message, check: e.data.checkId }, 'device answer not applied'),
-      );
-    }
+  /**
+   * Of these events, the ones whose record could not be committed, after the
+   * commits queued so far: the alert service leaves them unprocessed.
+   */
+  unapplied(ids: readonly string[]): Promise<ReadonlySet<string>> {
+    return this.records.unapplied(ids);
   }
 
-  /** Applies the attendance of a burst in one transaction, then re-evaluates each site it changed. */
-  private async flushAttendance(): Promise<void> {
-    const batch = this.attendanceBatch;
-    this.attendanceBatch = [];
-    if (batch.length === 0) return;
-    try {
-      const applied = await this.deps.repo.recordAttendanceMany(batch);
-      const sites = new Set(batch.filter((_, i) => applied[i]).map((b) => b.entry.siteId));
-      for (const site of sites) await this.evaluate(site);
-    } catch (err) {
-      log.error({ err, events: batch.length }, 'attendance not applied');
+  /** Waits for the records and staffing evaluations queued so far. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const v = this.evaluations;
+      await this.records.idle();
+      await v;
+      if (v === this.evaluations) return;
     }
   }
 
@@ -246,12 +244,18 @@ export class FireRoomService {
     return check;
   }
 
-  async answer(checkId: string, by: string, via: string, siteId?: string): Promise<PostCheck> {
+  async answer(
+    checkId: string,
+    by: string,
+    via: string,
+    siteId?: string,
+    at: number = this.deps.clock.now(),
+  ): Promise<PostCheck> {
     const existing = await this.deps.repo.getPostCheck(checkId);
     if (!existing || (siteId && existing.siteId !== siteId)) {
       throw new CarewatchError('NOT_FOUND', `post check ${checkId} does not exist`);
     }
-    const done = await this.deps.repo.answerPostCheck(checkId, by, via, this.deps.clock.now());
+    const done = await this.deps.repo.answerPostCheck(checkId, by, via, at);
     if (!done) {
       throw new CarewatchError(
         'POST_CHECK_CLOSED',

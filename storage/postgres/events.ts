@@ -1,5 +1,12 @@
 import type { Envelope } from '../../protocol/index.js';
-import type { EventQuery, EventRepo, IncomingEvent, RejectRecord, StoredEvent } from '../types.js';
+import type {
+  EventCursor,
+  EventQuery,
+  EventRepo,
+  IncomingEvent,
+  RejectRecord,
+  StoredEvent,
+} from '../types.js';
 import { type Pool, type Queryable, retrying, tx } from './db.js';
 
 interface EventRow {
@@ -119,6 +126,21 @@ export class PgEventRepo implements EventRepo {
     const r = await this.pool.query<EventRow>(
       `SELECT ${COLUMNS} FROM events WHERE NOT processed ORDER BY received_at, n LIMIT $1`,
       [limit],
+    );
+    return r.rows.map(toEvent);
+  }
+
+  async unprocessedOf(
+    kinds: readonly string[],
+    after: EventCursor | null,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    if (kinds.length === 0) return [];
+    const r = await this.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM events
+        WHERE NOT processed AND kind = ANY($1::text[]) AND (received_at, id) > ($2, $3)
+        ORDER BY received_at, id LIMIT $4`,
+      [kinds, after?.receivedAt ?? -1, after?.id ?? '', limit],
     );
     return r.rows.map(toEvent);
   }

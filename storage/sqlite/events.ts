@@ -1,5 +1,12 @@
 import type { Envelope } from '../../protocol/index.js';
-import type { EventQuery, EventRepo, IncomingEvent, RejectRecord, StoredEvent } from '../types.js';
+import type {
+  EventCursor,
+  EventQuery,
+  EventRepo,
+  IncomingEvent,
+  RejectRecord,
+  StoredEvent,
+} from '../types.js';
 import type { Db } from './open.js';
 import { stmt } from './statements.js';
 
@@ -115,6 +122,21 @@ export class SqliteEventRepo implements EventRepo {
         limit,
       ) as EventRow[]
     ).map(toEvent);
+  }
+
+  async unprocessedOf(
+    kinds: readonly string[],
+    after: EventCursor | null,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    if (kinds.length === 0) return [];
+    const marks = kinds.map(() => '?').join(', ');
+    const rows = stmt(
+      this.db,
+      `SELECT * FROM events WHERE processed = 0 AND kind IN (${marks}) AND (received_at, id) > (?, ?)
+         ORDER BY received_at, id LIMIT ?`,
+    ).all(...kinds, after?.receivedAt ?? -1, after?.id ?? '', limit) as EventRow[];
+    return rows.map(toEvent);
   }
 
   async list(q: EventQuery): Promise<StoredEvent[]> {

@@ -141,6 +141,37 @@ describe('alert service', () => {
     await h.svc.stop();
   });
 
+  it('recovers more than a page of events that change no alert, between an alarm and its restore', async () => {
+    const path = db();
+    const store = openSqliteCentralStore(path);
+    const at = Date.now();
+    const beats = Array.from({ length: 1_234 }, (_, i) =>
+      buildEnvelope({
+        kind: 'gateway_heartbeat',
+        siteId: 's1',
+        deviceId: 'gw-1',
+        seq: i,
+        data: { uptimeS: i, intervalS: 30, outboxDepth: 0, version: '0.1.0' },
+      }),
+    );
+    const call = (seq: number, action: EmergencyCallAction) =>
+      buildEnvelope({ kind: 'emergency_call', siteId: 's1', deviceId: 'btn-3', seq, data: { action } });
+    await store.events.insertBatch([
+      { envelope: call(0, 'pressed'), gatewayId: 'gw', receivedAt: at },
+      ...beats.map((envelope, i) => ({ envelope, gatewayId: 'gw', receivedAt: at + 1 + i })),
+      { envelope: call(1, 'cancelled'), gatewayId: 'gw', receivedAt: at + 5_000 },
+    ]);
+    await store.close(); // crashed before the alert service saw any of them
+    const h = await harness(path, new ManualClock());
+    stores.push(h.store);
+    await h.svc.idle();
+    expect(await h.store.events.unprocessed(10)).toEqual([]);
+    const [alert, ...more] = await h.store.alerts.list({});
+    expect(more).toEqual([]);
+    expect(alert).toMatchObject({ source: 'btn-3', state: 'resolved' });
+    await h.svc.stop();
+  });
+
   it('records drills without escalating them', async () => {
     const clock = new ManualClock();
     const h = await harness(db(), clock);

@@ -31,7 +31,7 @@ describe('fire-control room duty rules', () => {
     });
     await store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: clock.now() }]);
     bus.emit('event.stored', { envelope, gatewayId: 'gw', receivedAt: clock.now() });
-    await settle();
+    await fr.idle();
     await alerts.idle();
   };
   const open = async (type: string) =>
@@ -68,6 +68,7 @@ describe('fire-control room duty rules', () => {
     await store.fireRoom.putSettings('s1', { minOperators: 2, maxShiftH: 8, randomPostChecksPerDay: 0 });
     fr = new FireRoomService({
       repo: store.fireRoom,
+      events: store.events,
       alerts,
       bus,
       clock,

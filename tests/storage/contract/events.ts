@@ -66,6 +66,39 @@ export function eventContract(h: Current): void {
       expect(await events.lastProcessedSeq('site-a', 'btn-2')).toBeNull();
     });
 
+    it('pages unprocessed events of some kinds by a (received_at, id) cursor', async () => {
+      const { events } = h().store;
+      const calls = [1, 2, 3, 4].map((seq) => call({ seq }));
+      const beat = heartbeat({ seq: 1 });
+      // two calls share a receivedAt: the id breaks the tie
+      await events.insertBatch([
+        incoming(calls[0]!, T0 + 2),
+        incoming(beat, T0 + 1),
+        incoming(calls[1]!, T0 + 1),
+        incoming(calls[2]!, T0 + 1),
+        incoming(calls[3]!, T0 + 3),
+      ]);
+      await events.markProcessed(calls[3]!.id);
+      const tied = [calls[1]!, calls[2]!].sort((a, b) => (a.id < b.id ? -1 : 1)).map((e) => e.seq);
+      const all = await events.unprocessedOf(['emergency_call'], null, 10);
+      expect(all.map((e) => e.seq)).toEqual([...tied, 1]);
+      const first = await events.unprocessedOf(['emergency_call'], null, 1);
+      expect(first.map((e) => e.seq)).toEqual([tied[0]]);
+      const rest = await events.unprocessedOf(
+        ['emergency_call'],
+        { receivedAt: first[0]!.receivedAt, id: first[0]!.id },
+        10,
+      );
+      expect(rest.map((e) => e.seq)).toEqual([tied[1], 1]);
+      expect(
+        (await events.unprocessedOf(['gateway_heartbeat', 'attendance'], null, 10)).map((e) => e.id),
+      ).toEqual([beat.id]);
+      expect(await events.unprocessedOf([], null, 10)).toEqual([]);
+      expect(
+        await events.unprocessedOf(['emergency_call'], { receivedAt: T0 + 2, id: calls[0]!.id }, 10),
+      ).toEqual([]);
+    });
+
     it('marks a burst processed in one call, ignoring unknown and repeated ids', async () => {
       const { events } = h().store;
       const es = [1, 2, 3, 4, 5].map((seq) => call({ seq }));
