@@ -100,7 +100,7 @@ export class FireRoomEventRecords {
       const commitRun = async () => {
         if (run.length === 0) return;
         const applied = await this.deps.repo.recordAttendanceMany(run);
-        run.forEach((r, i) => applied[i] && changed.add(r.entry.siteId));
+        for (const [i, r] of run.entries()) if (applied[i]) changed.add(r.entry.siteId);
         run = [];
       };
       for (const e of page) {
