@@ -200,7 +200,11 @@ export interface Tally {
  */
 export function tally(events: EventRow[], button: Pick<Button, 'sent' | 'unacked'>): Tally {
   const byDevice = new Map<string, EventRow[]>();
-  for (const e of events) byDevice.set(e.deviceId, [...(byDevice.get(e.deviceId) ?? []), e]);
+  for (const e of events) {
+    const rows = byDevice.get(e.deviceId);
+    if (rows) rows.push(e);
+    else byDevice.set(e.deviceId, [e]);
+  }
   let duplicated = events.length - new Set(events.map((e) => e.id)).size;
   let orderViolations = 0;
   const gaps: Record<string, number[]> = {};
