@@ -11,6 +11,14 @@ import { parseRange } from '../central/media/range.js';
 import { parseUploadMeta } from '../dashboard/routes/gateway-media.js';
 import { AttendanceAdapter } from '../gateway/adapters/attendance.js';
 import { ButtonAdapter } from '../gateway/adapters/buttons.js';
+import { parseAdmCidData, parseContactId } from '../gateway/adapters/dc09/contact-id.js';
+import { decodeEvents } from '../gateway/adapters/dc09/decode.js';
+import { wrap } from '../gateway/adapters/dc09/envelope.js';
+import { parseFrame } from '../gateway/adapters/dc09/frame.js';
+import { parseSiaData } from '../gateway/adapters/dc09/sia.js';
+import { toEvents } from '../gateway/adapters/gb26875/events.js';
+import { CHECKSUM_SPANS, Deframer } from '../gateway/adapters/gb26875/frame.js';
+import { decodeAppData } from '../gateway/adapters/gb26875/payload.js';
 import { GatewayConfig } from '../gateway/config.js';
 import { Outbox } from '../gateway/outbox.js';
 import { validateConfig } from '../lib/config.js';
@@ -77,6 +85,69 @@ function decoder(decode: (b: Buffer) => { ok: boolean }) {
   };
 }
 
+/** Refused input must come as a coded error of the protocol's own family, never as a crash. */
+function codedOnly(family: RegExp, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!isCarewatchError(err) || !family.test(err.code)) throw err;
+  }
+}
+
+async function runPanelTargets(): Promise<void> {
+  const printable = fc.string({ maxLength: 160 }).map((t) => t.replace(/[^\x20-\x7e]/g, '?'));
+  await run(
+    'DC-09 frames (bytes)',
+    fc.tuple(fc.uint8Array({ maxLength: 400 }), fc.boolean()),
+    ([b, framed]) => {
+      const buf = framed ? Buffer.concat([Buffer.from('\n'), b, Buffer.from('\r')]) : Buffer.from(b);
+      if (parseFrame(buf, { now: Date.now(), lookup: () => ({}) }).ok)
+        throw new Error('accepted random bytes');
+    },
+  );
+  await run(
+    'DC-09 frames (valid CRC and length, printable body)',
+    fc.tuple(
+      printable,
+      fc.constantFrom('"', '"SIA-DCS"0001L0#1234[', '"ADM-CID"0001L0#1234[', '"NULL"0001L0#1234['),
+    ),
+    ([tail, head]) => {
+      const r = parseFrame(wrap(`${head}${tail}`), { now: Date.now(), lookup: () => ({}) });
+      if (r.ok) codedOnly(/^DC09_/, () => void decodeEvents(r.frame));
+    },
+  );
+  await run('Contact ID (ADM-CID data)', printable, (t) =>
+    codedOnly(/^DC09_/, () => void parseAdmCidData(t)),
+  );
+  await run('Contact ID (raw 16 digits)', printable, (t) =>
+    codedOnly(/^DC09_/, () => void parseContactId(t)),
+  );
+  await run('SIA data blocks', printable, (t) => codedOnly(/^DC09_/, () => void parseSiaData(t)));
+  const chunk = fc.oneof(
+    fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+    fc.constant(Buffer.from('@@')),
+    fc.constant(Buffer.from('##')),
+  );
+  await run(
+    'GB/T 26875.3 frames and application data',
+    fc.tuple(fc.array(chunk, { maxLength: 20 }), fc.constantFrom(...CHECKSUM_SPANS)),
+    ([chunks, checksumSpan]) => {
+      const d = new Deframer({ checksumSpan });
+      for (const r of [...chunks.flatMap((c) => d.push(c)), ...d.flush()]) {
+        if (!r.ok) {
+          if (!/^GB26875_/.test(r.error.code)) throw new Error(`uncoded deframer error ${r.error.code}`);
+          continue;
+        }
+        codedOnly(/^GB26875_/, () => {
+          const events = toEvents(decodeAppData(r.frame.data), { device: r.frame.source, fallbackAt: 0 });
+          if (events.some((e) => e.kind === 'fire' && e.active))
+            throw new Error('a fire made up from random bytes');
+        });
+      }
+    },
+  );
+}
+
 async function main(): Promise<void> {
   await run('decodeEnvelope', bytes, decoder(decodeEnvelope));
   await run('decodeStatus', bytes, decoder(decodeStatus));
@@ -107,6 +178,7 @@ async function main(): Promise<void> {
       }
     },
   );
+  await runPanelTargets();
   for (const [name, schema] of [
     ['GatewayConfig', GatewayConfig],
     ['CentralConfig', CentralConfig],
