@@ -297,6 +297,31 @@ describe('alert suppression', () => {
       await h.event('btn-maint', 'pressed');
       const again = (await h.store.alerts.list({ states: ['open'] })).find((a) => a.source === 'btn-maint')!;
       expect(again.suppressed).toBeNull();
+
+      // a silence that nobody ends stops by its expiry: silenced until then, alerting after
+      await h.event('btn-maint', 'cancelled');
+      await h.store.silences.add({
+        id: 'sil-2',
+        siteId: 's1',
+        type: 'emergency_call',
+        source: 'btn-maint',
+        startsAt: clock.now(),
+        endsAt: clock.now() + 600_000,
+        reason: '更换电池 battery change',
+        createdBy: 'user:admin',
+        createdAt: clock.now(),
+      });
+      clock.advance(599_000);
+      await h.event('btn-maint', 'pressed');
+      const during = (await h.store.alerts.list({ states: ['open'] })).find((a) => a.source === 'btn-maint')!;
+      expect(during).toMatchObject({ suppressed: 'silenced', nextEscalationAt: null });
+      await h.event('btn-maint', 'cancelled');
+      clock.advance(1_000);
+      await h.event('btn-maint', 'pressed');
+      const after = (await h.store.alerts.list({ states: ['open'] })).find((a) => a.source === 'btn-maint')!;
+      expect(after.id).not.toBe(during.id);
+      expect(after.suppressed).toBeNull();
+      expect(after.nextEscalationAt).toBe(clock.now() + 60_000);
     } finally {
       await h.svc.stop();
       await h.store.close();
