@@ -13,6 +13,13 @@ const log = logger('alerts:fire-room');
 const TWO_HOURS = 2 * 3600_000;
 const DAY = 24 * 3600_000;
 
+/**
+ * How long a presence sensor's occupancy reading counts for the staffing rule
+ * (`occupancyWindowMs`): an older reading (or one dated that far ahead) is
+ * ignored and the badge count alone decides, as without a sensor.
+ */
+export const DEFAULT_OCCUPANCY_WINDOW_MS = 10 * 60_000;
+
 export interface FireRoomStatus {
   siteId: string;
   minOperators: number;
@@ -24,8 +31,14 @@ export interface FireRoomStatus {
     onRoster: boolean;
   }>;
   certifiedPresent: number;
+  /** Enough certified operators checked in and, when the occupancy reading is current, enough people in the room. */
   staffed: boolean;
+  /** The latest presence-sensor reading, current or not. */
   occupancy: { count: number; at: number } | null;
+  /** The occupancy reading is recent enough to count (see `DEFAULT_OCCUPANCY_WINDOW_MS`). */
+  occupancyCurrent: boolean;
+  /** A current occupancy reading counts fewer than `minOperators` people: understaffed whatever the badges say. */
+  occupancyShort: boolean;
   pendingPostChecks: PostCheck[];
   lastDutyLogAt: number | null;
 }
@@ -61,6 +74,8 @@ export class FireRoomService {
       random?: () => number;
       /** Best effort: tells the site's gateway (e.g. a GB 26875.3 device) about a new post check. */
       notifyGateway?: (siteId: string, check: PostCheck) => Promise<void>;
+      /** How long an occupancy reading counts; `DEFAULT_OCCUPANCY_WINDOW_MS` by default. */
+      occupancyWindowMs?: number;
     },
   ) {
     this.records = new FireRoomEventRecords({
@@ -165,13 +180,19 @@ export class FireRoomService {
       };
     });
     const certifiedPresent = list.filter((p) => p.certified).length;
+    // conservative: a current sensor reading can only take staffing away, never stand in for badges
+    const windowMs = this.deps.occupancyWindowMs ?? DEFAULT_OCCUPANCY_WINDOW_MS;
+    const occupancyCurrent = occupancy !== null && Math.abs(now - occupancy.at) < windowMs;
+    const occupancyShort = occupancyCurrent && occupancy.count < settings.minOperators;
     return {
       siteId,
       minOperators: settings.minOperators,
       present: list,
       certifiedPresent,
-      staffed: certifiedPresent >= settings.minOperators,
+      staffed: certifiedPresent >= settings.minOperators && !occupancyShort,
       occupancy,
+      occupancyCurrent,
+      occupancyShort,
       pendingPostChecks: checks.filter((c) => c.state === 'pending'),
       lastDutyLogAt: log[0]?.at ?? null,
     };
@@ -187,7 +208,7 @@ export class FireRoomService {
       source: 'fire-room',
       type: 'fire_room_understaffed',
       severity: 'major',
-      title: `Fire-control room understaffed: ${s.certifiedPresent} of ${s.minOperators} certified operators present`,
+      title: understaffedTitle(s),
       note: 'staffing restored',
     });
     for (const p of s.present) {
@@ -307,4 +328,14 @@ export class FireRoomService {
     this.timer?.cancel();
     this.timer = this.deps.clock.setTimeout(() => void this.tick(), ms);
   }
+}
+
+/** Why the room is understaffed: too few certified operators checked in, too few people sensed, or both. */
+function understaffedTitle(s: FireRoomStatus): string {
+  const badges = `${s.certifiedPresent} of ${s.minOperators} certified operators present`;
+  if (!s.occupancyShort || !s.occupancy) return `Fire-control room understaffed: ${badges}`;
+  const sensed = `presence sensor counts ${s.occupancy.count} of ${s.minOperators}`;
+  return s.certifiedPresent >= s.minOperators
+    ? `Fire-control room understaffed: ${sensed} (${s.certifiedPresent} certified operators checked in)`
+    : `Fire-control room understaffed: ${badges}; ${sensed}`;
 }

@@ -1,11 +1,14 @@
 import { logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
-import type { InventoryDevice } from '../../protocol/index.js';
+import { ID_REGEX, type InventoryDevice } from '../../protocol/index.js';
 import type { AttendanceDevice } from '../config.js';
 import type { Outbox } from '../outbox.js';
 import { Drops } from './drops.js';
 
 const log = logger('gateway:attendance');
+
+/** The largest occupancy a presence sensor may report (the `attendance` event schema's bound). */
+export const MAX_OCCUPANCY = 100;
 
 /**
  * Fire-control-room attendance on the local bus, topic `attendance/{deviceId}`
@@ -54,8 +57,8 @@ export class AttendanceAdapter {
     const room = dev.room ? { room: dev.room } : {};
     if (dev.source === 'presence') {
       const n = m.occupancy;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100) {
-        return this.drop('OCCUPANCY_INVALID', topic, '/occupancy must be an integer 0..100');
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_OCCUPANCY) {
+        return this.drop('OCCUPANCY_INVALID', topic, `/occupancy must be an integer 0..${MAX_OCCUPANCY}`);
       }
       await this.deps.outbox.add({
         kind: 'attendance',
@@ -67,7 +70,7 @@ export class AttendanceAdapter {
     if (m.action !== 'check_in' && m.action !== 'check_out') {
       return this.drop('ACTION_INVALID', topic, "/action must be 'check_in' or 'check_out'");
     }
-    if (typeof m.operatorId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(m.operatorId)) {
+    if (typeof m.operatorId !== 'string' || !ID_REGEX.test(m.operatorId)) {
       return this.drop('OPERATOR_INVALID', topic, '/operatorId must be an operator id');
     }
     await this.deps.outbox.add({

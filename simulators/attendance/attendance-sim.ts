@@ -1,4 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { MAX_OCCUPANCY } from '../../gateway/adapters/attendance.js';
+import { ID_REGEX } from '../../protocol/index.js';
 
 export type AttendanceStep =
   | { op: 'in' | 'out'; device: string; operatorId: string }
@@ -7,7 +9,9 @@ export type AttendanceStep =
 
 /**
  * Parses `in badge-1 op-1; out badge-1 op-1; occupancy pir-1 2; wait 500`.
- * Throws with the step number and the problem.
+ * Accepts only what the gateway's attendance adapter takes (device and operator
+ * ids as in the protocol, occupancy 0..MAX_OCCUPANCY), so every message a
+ * script produces reaches the outbox. Throws with the step number and the problem.
  */
 export function parseAttendanceScript(text: string): AttendanceStep[] {
   return text
@@ -15,21 +19,26 @@ export function parseAttendanceScript(text: string): AttendanceStep[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((part, i) => {
-      const [verb, a, b] = part.split(/\s+/);
+      const [verb, a, b, ...rest] = part.split(/\s+/);
       const bad = (why: string) => new Error(`script step ${i + 1} '${part}': ${why}`);
       if (verb === 'wait') {
         const ms = Number(a);
-        if (!Number.isFinite(ms) || ms < 0) throw bad('wait needs milliseconds');
+        if (!Number.isFinite(ms) || ms < 0 || b !== undefined) throw bad('wait needs milliseconds');
         return { op: 'wait', ms };
       }
+      if (verb !== 'in' && verb !== 'out' && verb !== 'occupancy') {
+        throw bad(`unknown action '${verb}' (use in, out, occupancy or wait)`);
+      }
       if (!a || !b) throw bad('needs a device and an operator id or a count');
-      if (verb === 'in' || verb === 'out') return { op: verb, device: a, operatorId: b };
+      if (rest.length > 0) throw bad(`unexpected '${rest.join(' ')}'`);
+      if (!ID_REGEX.test(a)) throw bad(`'${a}' is not a device id (letters, digits, _ . -, at most 64)`);
       if (verb === 'occupancy') {
-        const count = Number(b);
-        if (!Number.isInteger(count) || count < 0) throw bad('occupancy needs a whole number');
+        const count = /^\d+$/.test(b) ? Number(b) : Number.NaN;
+        if (!(count <= MAX_OCCUPANCY)) throw bad(`occupancy needs a whole number 0..${MAX_OCCUPANCY}`);
         return { op: 'occupancy', device: a, count };
       }
-      throw bad(`unknown action '${verb}' (use in, out, occupancy or wait)`);
+      if (!ID_REGEX.test(b)) throw bad(`'${b}' is not an operator id (letters, digits, _ . -, at most 64)`);
+      return { op: verb, device: a, operatorId: b };
     });
 }
 

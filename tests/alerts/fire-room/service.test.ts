@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlertService } from '../../../alerts/alert-service.js';
-import { FireRoomService } from '../../../alerts/fire-room/service.js';
+import { DEFAULT_OCCUPANCY_WINDOW_MS, FireRoomService } from '../../../alerts/fire-room/service.js';
 import { createCentralBus } from '../../../central/bus.js';
 import { ManualClock } from '../../../lib/clock.js';
 import { Metrics } from '../../../lib/metrics.js';
-import { buildEnvelope } from '../../../protocol/index.js';
+import { type AttendanceData, buildEnvelope, type Envelope } from '../../../protocol/index.js';
 import { openSqliteCentralStore } from '../../../storage/sqlite/central-store.js';
 import type { CentralStore } from '../../../storage/types.js';
 import { tempDir } from '../../helpers/procs.js';
@@ -20,20 +20,26 @@ describe('fire-control room duty rules', () => {
   const bus = createCentralBus();
   let seq = 0;
 
-  const attend = async (action: 'check_in' | 'check_out', operatorId: string) => {
-    const envelope = buildEnvelope({
+  /** Stores an attendance event as the ingest does and waits for the fire room and the alerts. */
+  const deliver = async (deviceId: string, data: AttendanceData, ts = clock.now()) => {
+    const envelope: Envelope = buildEnvelope({
       kind: 'attendance',
       siteId: 's1',
-      deviceId: 'badge-1',
+      deviceId,
       seq: seq++,
-      ts: new Date(clock.now()),
-      data: { source: 'badge', action, operatorId },
+      ts: new Date(ts),
+      data,
     });
     await store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: clock.now() }]);
     bus.emit('event.stored', { envelope, gatewayId: 'gw', receivedAt: clock.now() });
     await fr.idle();
     await alerts.idle();
   };
+  const attend = (action: 'check_in' | 'check_out', operatorId: string) =>
+    deliver('badge-1', { source: 'badge', action, operatorId });
+  /** A presence sensor's reading, taken at `ts` (now by default). */
+  const sense = (count: number, ts = clock.now()) =>
+    deliver('pir-1', { source: 'presence', action: 'occupancy', count }, ts);
   const open = async (type: string) =>
     (await store.alerts.list({ states: ['open', 'acknowledged'] })).filter((a) => a.type === type);
 
@@ -98,6 +104,129 @@ describe('fire-control room duty rules', () => {
     expect((await open('operator_certificate_expired')).map((x) => x.source)).toEqual(['op-3']);
     await attend('check_in', 'op-2');
     expect(await open('fire_room_understaffed')).toHaveLength(0);
+  });
+
+  describe('occupancy from presence sensors', () => {
+    it('badges say 2, the sensor says 1: understaffed, and why; the sensor back to 2 clears it', async () => {
+      await attend('check_in', 'op-1');
+      await attend('check_in', 'op-2');
+      expect(await open('fire_room_understaffed')).toHaveLength(0);
+
+      await sense(1);
+      const [a, ...more] = await open('fire_room_understaffed');
+      expect(more).toHaveLength(0);
+      expect(a!.title).toBe(
+        'Fire-control room understaffed: presence sensor counts 1 of 2 (2 certified operators checked in)',
+      );
+      expect(await fr.status('s1')).toMatchObject({
+        certifiedPresent: 2,
+        staffed: false,
+        occupancy: { count: 1, at: clock.now() },
+        occupancyCurrent: true,
+        occupancyShort: true,
+      });
+
+      await sense(2);
+      expect(await open('fire_room_understaffed')).toHaveLength(0);
+      expect(await fr.status('s1')).toMatchObject({
+        staffed: true,
+        occupancyCurrent: true,
+        occupancyShort: false,
+      });
+    });
+
+    it('never stands in for badges: 2 sensed but 1 certified operator checked in stays understaffed', async () => {
+      await attend('check_in', 'op-1');
+      await sense(2);
+      expect(await open('fire_room_understaffed')).toHaveLength(1); // open since the start
+      expect(await fr.status('s1')).toMatchObject({
+        certifiedPresent: 1,
+        staffed: false,
+        occupancyCurrent: true,
+        occupancyShort: false,
+      });
+    });
+
+    it('names both shortfalls when badges and sensor are both short', async () => {
+      await attend('check_in', 'op-1');
+      await attend('check_in', 'op-2');
+      // one burst: the second operator leaves and the sensor sees nobody, evaluated together
+      const at = clock.now();
+      await store.fireRoom.recordAttendanceMany([
+        {
+          entry: {
+            siteId: 's1',
+            operatorId: 'op-2',
+            action: 'check_out',
+            count: null,
+            source: 'badge:badge-1',
+            at,
+          },
+          eventId: null,
+        },
+        {
+          entry: {
+            siteId: 's1',
+            operatorId: null,
+            action: 'occupancy',
+            count: 0,
+            source: 'presence:pir-1',
+            at,
+          },
+          eventId: null,
+        },
+      ]);
+      await fr.evaluate('s1');
+      await alerts.idle();
+      const [a] = await open('fire_room_understaffed');
+      expect(a!.title).toBe(
+        'Fire-control room understaffed: 1 of 2 certified operators present; presence sensor counts 0 of 2',
+      );
+    });
+
+    it('ignores a stale reading: badges alone decide once it is older than the window', async () => {
+      expect(DEFAULT_OCCUPANCY_WINDOW_MS).toBe(10 * 60_000);
+      await attend('check_in', 'op-1');
+      await attend('check_in', 'op-2');
+      await sense(1);
+      expect(await open('fire_room_understaffed')).toHaveLength(1);
+
+      // no event arrives: the periodic evaluation notices the reading went stale
+      clock.advance(DEFAULT_OCCUPANCY_WINDOW_MS + 1000);
+      await settle();
+      await fr.idle();
+      await alerts.idle();
+      expect(await open('fire_room_understaffed')).toHaveLength(0);
+      expect(await fr.status('s1')).toMatchObject({
+        staffed: true,
+        occupancy: { count: 1 },
+        occupancyCurrent: false,
+        occupancyShort: false,
+      });
+
+      // a reading that arrives late (taken 15 min ago) or dated far ahead does not count either
+      await sense(0, clock.now() - 15 * 60_000);
+      await sense(0, clock.now() + 60 * 60_000);
+      expect(await open('fire_room_understaffed')).toHaveLength(0);
+      expect((await fr.status('s1')).occupancyCurrent).toBe(false);
+    });
+
+    it('takes the window from the service options', async () => {
+      await attend('check_in', 'op-1');
+      await attend('check_in', 'op-2');
+      await sense(1);
+      clock.advance(90_000);
+      const short = new FireRoomService({
+        repo: store.fireRoom,
+        events: store.events,
+        alerts,
+        bus,
+        clock,
+        occupancyWindowMs: 60_000,
+      });
+      expect(await short.status('s1')).toMatchObject({ staffed: true, occupancyCurrent: false });
+      expect(await fr.status('s1')).toMatchObject({ staffed: false, occupancyShort: true });
+    });
   });
 
   it('accepts one operator where the site allows it', async () => {
