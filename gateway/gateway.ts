@@ -105,9 +105,7 @@ export class Gateway {
     await this.cameras?.start();
     if (this.cameras) {
       const cams = this.cameras;
-      this.commands.register('retention_policy', async (args) => ({
-        retentionDays: cams.setRetentionDays(args.days),
-      }));
+      cams.registerCommands(this.commands);
       const camerasConfig = config.cameras!;
       this.media = new MediaModule({
         config: camerasConfig,

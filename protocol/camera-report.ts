@@ -20,6 +20,14 @@ export const CameraReport = Type.Object(
     continuityPct: Type.Number({ minimum: 0, maximum: 100 }),
     policyDays: Type.Integer({ minimum: 30 }),
     forecastDays: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+    /**
+     * Free and total bytes of the volume holding the recordings (`fs.statfs`,
+     * free as available to the gateway), the same for every camera of a
+     * gateway; absent when the volume could not be read (and from gateways
+     * before this field).
+     */
+    diskFreeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    diskTotalBytes: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: true },
 );

@@ -1,8 +1,9 @@
-import { ConfigError } from '../../lib/errors.js';
+import { CarewatchError, ConfigError } from '../../lib/errors.js';
 import { logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
 import type { CameraReport } from '../../protocol/index.js';
 import type { Db } from '../../storage/sqlite/open.js';
+import type { CommandRouter } from '../commands.js';
 import type { CamerasConfig } from '../config.js';
 import type { Outbox } from '../outbox.js';
 import type { RecorderEvent } from '../recorder/events.js';
@@ -11,8 +12,10 @@ import { ffprobeProber } from '../recorder/probe.js';
 import { SegmentIndex } from '../recorder/segment-index.js';
 import type { RetentionEvent } from '../retention/events.js';
 import { RetentionPolicy } from '../retention/policy.js';
+import { effectiveSiteDays, RetentionPolicyStore } from '../retention/policy-store.js';
 import { complianceReport } from '../retention/report.js';
-import { RetentionSweeper } from '../retention/sweeper.js';
+import { RetentionSweeper, type SweepResult } from '../retention/sweeper.js';
+import { diskSpaceNow } from '../retention/types.js';
 import { maskCredentials, type OnvifFailure } from './onvif/client.js';
 import { RecorderSet } from './onvif/recorder-set.js';
 import type { ResolvedCamera } from './onvif/resolve.js';
@@ -35,6 +38,7 @@ export class CameraModule {
   private sweeper: RetentionSweeper | undefined;
   private index: SegmentIndex | undefined;
   private policy: RetentionPolicy | undefined;
+  private policyStore: RetentionPolicyStore | undefined;
   private readonly online = new Map<string, boolean>();
   private readonly stalled = new Map<string, boolean>();
   private lastForecastDays: number | null = null;
@@ -55,7 +59,12 @@ export class CameraModule {
     const ids = config.devices.map((c) => c.deviceId);
     const twice = ids.find((id, i) => ids.indexOf(id) !== i);
     if (twice) throw new ConfigError(`cameras: camera ${twice} configured twice`);
-    this.policy = RetentionPolicy.from({ siteDays: config.retentionDays });
+    // the configured value is checked even when a stored policy replaces it: below 30 days refuses to start
+    const configured = RetentionPolicy.from({ siteDays: config.retentionDays });
+    this.policyStore = new RetentionPolicyStore(db);
+    this.policy = RetentionPolicy.from({
+      siteDays: effectiveSiteDays(configured.siteDays, this.policyStore.load()),
+    });
     this.index = new SegmentIndex(db);
     this.stopping = false;
     this.recorder = new RecorderSet({
@@ -113,7 +122,7 @@ export class CameraModule {
     }
     await Promise.all([...this.onvif.values()].map((s) => s.start()));
     log.info(
-      { cameras: config.devices.length, onvif: this.onvif.size, policyDays: config.retentionDays },
+      { cameras: config.devices.length, onvif: this.onvif.size, policyDays: this.policy.maxDays() },
       'cameras recording',
     );
   }
@@ -152,11 +161,32 @@ export class CameraModule {
     });
   }
 
-  /** Changes the retention policy (e.g. by a command from the central); below 30 days it is refused. */
+  /**
+   * Changes the retention policy (a command from the central): below 30 days
+   * it is refused; an accepted value is stored before it applies, so it
+   * survives a restart (it then applies over `retentionDays` of the config).
+   */
   setRetentionDays(days: unknown): number {
-    this.policy = RetentionPolicy.from({ siteDays: days as number });
+    if (!this.policyStore)
+      throw new CarewatchError('CAMERAS_NOT_STARTED', 'the camera module is not started');
+    const next = RetentionPolicy.from({ siteDays: days as number });
+    this.policyStore.save(next.siteDays);
+    this.policy = next;
+    log.info({ policyDays: next.siteDays }, 'retention policy changed by the central');
     this.deps.changed();
-    return this.policy.maxDays();
+    return next.maxDays();
+  }
+
+  /** Answers the central's `retention_policy` command (`{days}`) with the days now in effect. */
+  registerCommands(commands: CommandRouter): void {
+    commands.register('retention_policy', async (args) => ({
+      retentionDays: this.setRetentionDays(args.days),
+    }));
+  }
+
+  /** Runs a retention pass now (it also runs at start and every 10 minutes). */
+  retentionPass(): Promise<SweepResult> | undefined {
+    return this.sweeper?.sweep();
   }
 
   private emit(
@@ -269,6 +299,7 @@ export class CameraModule {
       ...(this.sweeper?.lastForecast() ? { forecast: this.sweeper.lastForecast()! } : {}),
     });
     const status = new Map(this.recorder.status().map((s) => [s.cameraId, s]));
+    const disk = diskSpaceNow(this.deps.config.recordingsDir);
     return this.deps.config.devices.map((c) => {
       const r = report.find((x) => x.cameraId === c.deviceId);
       const st = status.get(c.deviceId);
@@ -288,6 +319,7 @@ export class CameraModule {
         continuityPct: Math.max(0, Math.min(100, Math.round((r?.continuityPct ?? 0) * 10) / 10)),
         policyDays: r?.policyDays ?? this.policy!.daysFor(c.deviceId),
         forecastDays: r?.forecastDays ?? null,
+        ...(disk ? { diskFreeBytes: disk.freeBytes, diskTotalBytes: disk.totalBytes } : {}),
       };
     });
   }

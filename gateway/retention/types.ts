@@ -1,5 +1,5 @@
 /** Interfaces the sweeper depends on, so tests can inject a fake index, file system and disk. */
-import { constants } from 'node:fs';
+import { constants, statfsSync } from 'node:fs';
 import { access, readdir, stat, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Gap, NewSegment, Segment } from '../recorder/segment-index.js';
@@ -53,6 +53,26 @@ export function statfsProbe(dir: string): DiskProbe {
     const s = await statfs(dir);
     return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
   };
+}
+
+/**
+ * Free and total bytes of the file system holding `dir`, read now
+ * (`fs.statfsSync`); undefined when it cannot be read or makes no sense.
+ */
+export function diskSpaceNow(dir: string): DiskSpace | undefined {
+  try {
+    const s = statfsSync(dir);
+    const d = { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+    const sane =
+      Number.isSafeInteger(d.freeBytes) &&
+      Number.isSafeInteger(d.totalBytes) &&
+      d.freeBytes >= 0 &&
+      d.totalBytes > 0 &&
+      d.freeBytes <= d.totalBytes;
+    return sane ? d : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const isDay = (n: string) => /^\d{4}-\d{2}-\d{2}$/.test(n);
