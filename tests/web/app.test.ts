@@ -245,4 +245,67 @@ describe('web app in a real browser (Debian Chromium via playwright-core)', () =
     await page.screenshot({ path: join(SHOTS, 'coverage.png') });
     await page.close();
   });
+
+  it('shows retention per camera: kept days against the policy, forecast, disk, and which ones fall short', async () => {
+    // site-b reports one camera that has not kept 30 days yet and one whose disk will not hold the policy
+    const b = await mqtt.connectAsync(env.mqttUrl, {
+      clientId: 'gw-site-b',
+      username: 'gw-site-b',
+      password: env.secrets['site-b'],
+    });
+    const daysAgo = (d: number) => new Date(Date.now() - d * 24 * 3600_000).toISOString();
+    const cam = (deviceId: string, zone: string, keptDays: number, forecastDays: number) => ({
+      deviceId,
+      type: 'camera',
+      zone,
+      online: true,
+      recording: true,
+      oldestKeptAt: daysAgo(keptDays),
+      continuityPct: 97.2,
+      policyDays: 30,
+      forecastDays,
+      diskFreeBytes: 3 * 2 ** 30,
+      diskTotalBytes: 100 * 2 ** 30,
+    });
+    await b.publishAsync(
+      siteTopic('site-b', 'inventory'),
+      JSON.stringify({
+        v: 1,
+        siteId: 'site-b',
+        gatewayId: 'gw-site-b',
+        ts: new Date().toISOString(),
+        devices: [cam('cam-new', 'entrance', 12, 40), cam('cam-full', 'canteen', 33, 31)],
+      }),
+      { qos: 1, retain: true },
+    );
+    await b.endAsync();
+    const page = await loginAs('admin');
+    await page.goto(`${env.base}/#/retention`);
+    const state = async (site: string, camera: string) => {
+      const row = page.locator(`#retention-table tr[data-site="${site}"][data-camera="${camera}"]`);
+      await row.waitFor({ timeout: 10_000 });
+      return row.getAttribute('data-state');
+    };
+    await expect
+      .poll(() => page.locator('#retention-table tr[data-site="site-b"]').count(), { timeout: 10_000 })
+      .toBe(2);
+    expect(await state('site-a', 'cam-entrance')).toBe('ok');
+    expect(await state('site-b', 'cam-new')).toBe('short');
+    expect(await state('site-b', 'cam-full')).toBe('at_risk');
+    const full = page.locator('#retention-table tr[data-camera="cam-full"]');
+    expect(await full.locator('td.kept').textContent()).toBe('33');
+    expect(await full.locator('td.forecast').textContent()).toBe('31');
+    expect(await full.locator('td.disk').textContent()).toBe('3.0 GiB (3%)');
+    await page.screenshot({ path: join(SHOTS, 'retention-table.png') });
+    // a nurse of site-a sees only site-a's cameras
+    const nurse = await loginAs('nurse-a');
+    await nurse.goto(`${env.base}/#/retention`);
+    await nurse.locator('#retention-table tbody tr').first().waitFor();
+    const sites = await nurse
+      .locator('#retention-table tbody tr')
+      .evaluateAll((rs) => rs.map((r) => r.getAttribute('data-site')));
+    expect(new Set(sites)).toEqual(new Set(['site-a']));
+    await nurse.close();
+    await page.close();
+  });
 });

@@ -10,6 +10,7 @@ import { chartsView } from './views/charts.js';
 import { coverageView } from './views/coverage.js';
 import { fireRoomView } from './views/fire-room.js';
 import { hazardsView } from './views/hazards.js';
+import { retentionView } from './views/retention.js';
 import { sitesView } from './views/sites.js';
 
 const ROUTES = [
@@ -18,6 +19,7 @@ const ROUTES = [
   'hazards',
   'sites',
   'coverage',
+  'retention',
   'fire-room',
   'archive',
   'charts',
@@ -29,6 +31,7 @@ const LABEL: Record<Route, string> = {
   hazards: 'hazards',
   sites: 'sites',
   coverage: 'coverage',
+  retention: 'retention',
   'fire-room': 'fireRoom',
   archive: 'archive',
   charts: 'charts',
@@ -93,6 +96,9 @@ async function render(): Promise<void> {
         break;
       case 'coverage':
         await coverageView(view, user);
+        break;
+      case 'retention':
+        await retentionView(view, user);
         break;
       case 'fire-room':
         await fireRoomView(view);

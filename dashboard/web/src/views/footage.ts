@@ -58,6 +58,9 @@ const localInput = (ms: number) => {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 };
 
+/** Shorter pauses between spans are segment boundaries, not lost footage. */
+const GAP_MIN_MS = 2_000;
+
 export function footagePanel(siteId: string, cameraId: string): HTMLElement {
   const out = h('div', { class: 'footage-out' });
   const spans = h('ul', { class: 'spans' });
@@ -103,9 +106,20 @@ export function footagePanel(siteId: string, cameraId: string): HTMLElement {
       const r = await api<Recordings>(`${base}/recordings?${q}`);
       spans.textContent = '';
       if (r.spans.length === 0) spans.append(h('li', { class: 'muted' }, t('noFootage')));
+      let previousEnd: number | null = null;
       for (const s of r.spans) {
         const a = Date.parse(s.from);
         const b = Date.parse(s.to);
+        // spans are cut where recording stopped: what lies between two of them is a gap
+        if (previousEnd !== null && a - previousEnd >= GAP_MIN_MS)
+          spans.append(
+            h(
+              'li',
+              { class: 'gap', 'data-from': new Date(previousEnd).toISOString(), 'data-to': s.from },
+              `${t('gap')} ${fmtTime(previousEnd)} – ${fmtTime(a)} (${Math.round((a - previousEnd) / 1000)} s)`,
+            ),
+          );
+        previousEnd = b;
         spans.append(
           h(
             'li',
