@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { Region } from '../../storage/types.js';
 import type { AppDeps } from '../app.js';
 import { canSeeSite, siteFilter, typeFilter } from '../scope.js';
 
@@ -22,10 +23,34 @@ const SiteView = Type.Object({
   openAlerts: Type.Integer(),
 });
 
+const RegionView = Type.Object({
+  id: Type.String(),
+  parentId: Type.Union([Type.String(), Type.Null()]),
+  name: Type.String(),
+  level: Type.String(),
+});
+
+/** The regions above the given sites, up to the root: what a region tree of those sites needs, no more. */
+function regionsAbove(all: Region[], sites: Array<{ region: string | null }>): Region[] {
+  const byId = new Map(all.map((r) => [r.id, r]));
+  const keep = new Map<string, Region>();
+  for (const s of sites) {
+    for (let r = s.region ? byId.get(s.region) : undefined; r && !keep.has(r.id); ) {
+      keep.set(r.id, r);
+      r = r.parentId ? byId.get(r.parentId) : undefined;
+    }
+  }
+  return [...keep.values()];
+}
+
 export async function siteRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get(
     '/api/sites',
-    { schema: { response: { 200: Type.Object({ sites: Type.Array(SiteView) }) } } },
+    {
+      schema: {
+        response: { 200: Type.Object({ sites: Type.Array(SiteView), regions: Type.Array(RegionView) }) },
+      },
+    },
     async (req) => {
       const { scope } = await deps.sessions.require(req);
       const sites = (await deps.store.registry.sites()).filter((s) => canSeeSite(scope, s.id));
@@ -37,6 +62,12 @@ export async function siteRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       });
       const presence = deps.presence.all();
       return {
+        regions: regionsAbove(await deps.store.registry.regions(), sites).map((r) => ({
+          id: r.id,
+          parentId: r.parentId,
+          name: r.name,
+          level: r.level,
+        })),
         sites: sites.map((s) => ({
           id: s.id,
           name: s.name,

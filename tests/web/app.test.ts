@@ -308,4 +308,22 @@ describe('web app in a real browser (Debian Chromium via playwright-core)', () =
     await nurse.close();
     await page.close();
   });
+
+  it('shows the sites in their region tree with open alerts and gateway state', async () => {
+    const page = await loginAs('admin');
+    await page.goto(`${env.base}/#/sites`);
+    const d1 = page.locator('#region-tree li[data-region="D1"]');
+    await d1.waitFor();
+    expect(await d1.getAttribute('data-sites')).toBe('1');
+    expect(Number(await d1.getAttribute('data-open'))).toBe(
+      (await env.central.store.alerts.list({ siteIds: ['site-a'], states: ['open', 'acknowledged'] })).length,
+    );
+    expect(await d1.locator('li[data-site="site-a"]').count()).toBe(1);
+    expect(await d1.locator('summary').first().textContent()).toContain('示范区');
+    // site-b has no region: listed apart, not inside D1
+    expect(await page.locator('#region-tree li[data-region=""] li[data-site="site-b"]').count()).toBe(1);
+    expect(await d1.locator('li[data-site="site-b"]').count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'sites-tree.png') });
+    await page.close();
+  });
 });
