@@ -326,4 +326,53 @@ describe('web app in a real browser (Debian Chromium via playwright-core)', () =
     await page.screenshot({ path: join(SHOTS, 'sites-tree.png') });
     await page.close();
   });
+
+  it('writes the duty log and a shift handover from the fire-control room page; fire rescue only reads', async () => {
+    for (const [id, name] of [
+      ['op-zhang', '张伟'],
+      ['op-li', '李娜'],
+    ] as const) {
+      await env.central.store.fireRoom.putOperator({
+        id,
+        siteId: 'site-a',
+        name,
+        certificateNo: `CERT-${id}`,
+        certificateExpiresAt: Date.now() + 365 * 24 * 3600_000,
+      });
+    }
+    const page = await loginAs('admin');
+    await page.goto(`${env.base}/#/fire-room`);
+    await page.waitForSelector('#duty-log-form');
+    await page.selectOption('#duty-log-form select[name=kind]', 'equipment_check');
+    await page.fill('#duty-log-form textarea[name=text]', '火灾报警控制器运行正常，消防水泵处于自动状态');
+    await page.click('#duty-log-form button[type=submit]');
+    await page.getByText('火灾报警控制器运行正常').waitFor();
+    await page.waitForSelector('#handover-form');
+    await page.selectOption('#handover-form select[name=from]', ['op-zhang']);
+    await page.selectOption('#handover-form select[name=to]', ['op-li']);
+    await page.fill('#handover-form textarea[name=note]', '3号楼烟感误报已复位，待维保');
+    await page.click('#handover-form button[type=submit]');
+    await page.getByText('3号楼烟感误报已复位').waitFor();
+    const [log] = await env.central.store.fireRoom.dutyLog('site-a', 1);
+    expect(log).toMatchObject({ kind: 'equipment_check', author: 'user:admin' });
+    const [handover] = await env.central.store.fireRoom.handovers('site-a', 1);
+    expect(handover).toMatchObject({
+      fromOperators: ['op-zhang'],
+      toOperators: ['op-li'],
+      author: 'user:admin',
+    });
+    // a handover to nobody is refused with the server's reason, and nothing is stored
+    await page.selectOption('#handover-form select[name=from]', ['op-li']);
+    await page.fill('#handover-form textarea[name=note]', 'x');
+    await page.click('#handover-form button[type=submit]');
+    await expect.poll(() => page.locator('#handover-form .error').textContent()).toContain('toOperators');
+    expect(await env.central.store.fireRoom.handovers('site-a', 10)).toHaveLength(1);
+    await page.screenshot({ path: join(SHOTS, 'fire-room-records.png') });
+    await page.close();
+    const fireD1 = await loginAs('fire-d1');
+    await fireD1.goto(`${env.base}/#/fire-room`);
+    await fireD1.getByText('3号楼烟感误报已复位').waitFor();
+    expect(await fireD1.locator('#duty-log-form, #handover-form').count()).toBe(0);
+    await fireD1.close();
+  });
 });

@@ -101,7 +101,7 @@ async function render(): Promise<void> {
         await retentionView(view, user);
         break;
       case 'fire-room':
-        await fireRoomView(view);
+        await fireRoomView(view, user);
         break;
       case 'archive':
         await archiveView(view);

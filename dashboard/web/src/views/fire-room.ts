@@ -1,4 +1,4 @@
-import { api } from '../api.js';
+import { api, type Me } from '../api.js';
 import { h, table } from '../dom.js';
 import { fmtTime, t } from '../i18n.js';
 import { attendanceTimeline } from './fire-room-timeline.js';
@@ -33,7 +33,7 @@ interface Room {
 }
 
 /** Who is on duty, certificates, attendance, post checks, duty log and handovers of one site. */
-export async function fireRoomView(root: HTMLElement): Promise<void> {
+export async function fireRoomView(root: HTMLElement, user: Me): Promise<void> {
   const body = h('div');
   const load = async (siteId: string) => {
     body.textContent = '';
@@ -115,11 +115,17 @@ export async function fireRoomView(root: HTMLElement): Promise<void> {
         ]),
       ),
       h('h3', {}, t('dutyLog')),
+      user.can.resolve ? dutyLogForm(siteId, refresh) : '',
       table(
         ['time', 'kind', 'data'].map(t),
-        room.dutyLog.map((d) => [fmtTime(d.at), d.kind, `${d.author}: ${JSON.stringify(d.body)}`]),
+        room.dutyLog.map((d) => [
+          fmtTime(d.at),
+          t(d.kind),
+          `${d.author}: ${typeof d.body.text === 'string' ? d.body.text : JSON.stringify(d.body)}`,
+        ]),
       ),
       h('h3', {}, t('handovers')),
+      user.can.resolve ? handoverForm(siteId, room.roster, refresh) : '',
       table(
         ['time', 'from', 'to', 'note'].map(t),
         room.handovers.map((x) => [
@@ -143,4 +149,78 @@ export async function fireRoomView(root: HTMLElement): Promise<void> {
   const picker = await sitePicker((id) => void load(id));
   root.append(h('div', { class: 'row' }, picker), body);
   if (picker.value) await load(picker.value);
+}
+
+/** Sends a form's body; a refused one shows the server's reason beside the form. */
+async function submit(path: string, body: unknown, error: HTMLElement, done: () => void): Promise<void> {
+  error.textContent = '';
+  try {
+    await api(path, { method: 'POST', body });
+    done();
+  } catch (err) {
+    error.textContent = (err as Error).message;
+  }
+}
+
+/** A duty-log entry: equipment check, alarm handling or a note, in the operator's words. */
+function dutyLogForm(siteId: string, done: () => void): HTMLElement {
+  const kind = h(
+    'select',
+    { name: 'kind' },
+    ...['equipment_check', 'alarm_handling', 'note'].map((k) => h('option', { value: k }, t(k))),
+  );
+  const text = h('textarea', { name: 'text', rows: 2, required: true, maxlength: 2000 });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const form = h(
+    'form',
+    { id: 'duty-log-form', class: 'row' },
+    h('label', {}, `${t('kind')} `, kind),
+    h('label', {}, `${t('note')} `, text),
+    h('button', { type: 'submit' }, t('add')),
+    error,
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void submit(
+      `/api/fire-room/${siteId}/duty-log`,
+      { kind: kind.value, body: { text: text.value } },
+      error,
+      done,
+    );
+  });
+  return form;
+}
+
+/** A shift handover: who hands over to whom, with what the next shift must know. */
+function handoverForm(siteId: string, roster: Room['roster'], done: () => void): HTMLElement {
+  const pick = (name: string) =>
+    h(
+      'select',
+      { name, multiple: true, size: Math.min(4, Math.max(2, roster.length)) },
+      ...roster.map((o) => h('option', { value: o.id }, o.name)),
+    );
+  const from = pick('from');
+  const to = pick('to');
+  const note = h('textarea', { name: 'note', rows: 2, required: true, maxlength: 2000 });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const chosen = (s: HTMLSelectElement) => [...s.selectedOptions].map((o) => o.value);
+  const form = h(
+    'form',
+    { id: 'handover-form', class: 'row' },
+    h('label', {}, `${t('from')} `, from),
+    h('label', {}, `${t('to')} `, to),
+    h('label', {}, `${t('note')} `, note),
+    h('button', { type: 'submit' }, t('add')),
+    error,
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void submit(
+      `/api/fire-room/${siteId}/handovers`,
+      { fromOperators: chosen(from), toOperators: chosen(to), note: note.value },
+      error,
+      done,
+    );
+  });
+  return form;
 }
