@@ -1,104 +1,86 @@
-import { existsSync } from 'node:fs';
-import { type Static, Type } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import PDFDocument from 'pdfkit';
-import type { StoredEvent } from '../../storage/types.js';
 import type { AppDeps } from '../app.js';
-import type { Scope } from '../scope.js';
-import { canSeeSite, kindFilter, siteFilter } from '../scope.js';
+import {
+  ARCHIVE_SETS,
+  type ArchiveQuery,
+  type ArchiveSet,
+  archiveEvents,
+  archivePdf,
+  archiveTable,
+  ArchiveQuery as Query,
+} from './archive-sets.js';
 
-const Query = Type.Object(
-  {
-    siteId: Type.Optional(Type.String({ maxLength: 64 })),
-    kind: Type.Optional(Type.String({ maxLength: 64 })),
-    since: Type.Optional(Type.String({ format: 'date' })),
-    until: Type.Optional(Type.String({ format: 'date' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  },
-  { additionalProperties: false },
-);
-type Query = Static<typeof Query>;
+const SetParams = Type.Object({ set: Type.Union(ARCHIVE_SETS.map((s) => Type.Literal(s))) });
 
-/** Fonts that can draw Chinese text, in order of preference (Debian's fonts-noto-cjk, fonts-wqy-zenhei). */
-const CJK_FONTS: Array<[string, string | undefined]> = [
-  ['/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', 'NotoSansCJKsc-Regular'],
-  ['/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc', 'WenQuanYiZenHei'],
-];
+const filterOf = (q: ArchiveQuery) =>
+  [q.siteId ?? '*', q.kind ?? '*', `${q.since ?? '…'}–${q.until ?? '…'}`].join(' · ');
 
-async function query(deps: AppDeps, scope: Scope, q: Query): Promise<StoredEvent[]> {
-  const siteIds = q.siteId ? (canSeeSite(scope, q.siteId) ? [q.siteId] : []) : siteFilter(scope);
-  return deps.store.events.list({
-    siteIds,
-    kinds: kindFilter(scope),
-    kind: q.kind,
-    since: q.since ? Date.parse(`${q.since}T00:00:00Z`) : undefined,
-    until: q.until ? Date.parse(`${q.until}T00:00:00Z`) + 24 * 3600_000 : undefined,
-    limit: q.limit ?? 100,
-  });
-}
-
-function summary(e: StoredEvent): string {
-  return Object.entries(e.envelope.data as Record<string, unknown>)
-    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-    .join(' ');
-}
-
-/** The event archive: JSON for the app, PDF for inspections. Both in the user's scope. */
+/**
+ * Archives for inspections, all in the user's scope: the raw events (JSON for
+ * the app), and every archive set (events, alarms, duty log, handovers) as rows
+ * for the page and the CSV, and as a PDF.
+ */
 export async function archiveRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get<{ Querystring: Query }>('/api/events', { schema: { querystring: Query } }, async (req) => {
+  app.get<{ Querystring: ArchiveQuery }>('/api/events', { schema: { querystring: Query } }, async (req) => {
     const { scope } = await deps.sessions.require(req);
-    const events = await query(deps, scope, req.query);
+    const events = await archiveEvents(deps, scope, req.query);
     return {
       events: events.map((e) => ({ ...e.envelope, receivedAt: e.receivedAt, gatewayId: e.gatewayId })),
     };
   });
 
-  app.get<{ Querystring: Query }>(
+  const pdf = async (
+    set: ArchiveSet,
+    req: { query: ArchiveQuery },
+    user: string,
+    scope: Parameters<typeof archiveTable>[1],
+  ) => archivePdf(await archiveTable(deps, scope, set, req.query), user, filterOf(req.query));
+
+  app.get<{ Querystring: ArchiveQuery }>(
     '/api/events.pdf',
     { schema: { querystring: Query } },
     async (req, reply) => {
       const { user, scope } = await deps.sessions.require(req);
-      const events = await query(deps, scope, req.query);
-      const doc = new PDFDocument({
-        size: 'A4',
-        layout: 'landscape',
-        margin: 36,
-        info: { Title: 'carewatch archive' },
-      });
-      const font = CJK_FONTS.find(([p]) => existsSync(p));
-      if (font) doc.registerFont('cjk', font[0], font[1]);
-      doc.font(font ? 'cjk' : 'Helvetica');
-      doc.fontSize(14).text('carewatch 事件档案 Event archive');
-      doc
-        .fontSize(9)
-        .text(
-          `导出 exported ${new Date().toISOString()} · ${user.username} · ${req.query.siteId ?? '*'} · ${req.query.kind ?? '*'} · ${events.length} rows`,
-        );
-      doc.moveDown();
-      const cols = [130, 90, 90, 100, 360];
-      const row = (cells: string[]) => {
-        const y = doc.y;
-        let x = doc.page.margins.left;
-        let height = 0;
-        cells.forEach((c, i) => {
-          height = Math.max(height, doc.heightOfString(c, { width: (cols[i] ?? 100) - 6 }));
-          doc.text(c, x, y, { width: (cols[i] ?? 100) - 6 });
-          x += cols[i] ?? 100;
-        });
-        doc.x = doc.page.margins.left;
-        doc.y = y + height + 4;
-        if (doc.y > doc.page.height - doc.page.margins.bottom - 20) doc.addPage();
-      };
-      doc.fontSize(8);
-      row(['时间 time', '机构 site', '设备 device', '类型 kind', '内容 data']);
-      for (const e of events) row([e.envelope.ts, e.siteId, e.deviceId, e.kind, summary(e)]);
-      doc.end();
-      const chunks: Buffer[] = [];
-      for await (const c of doc) chunks.push(c as Buffer);
+      const body = await pdf('events', req, user.username, scope);
       void reply
         .type('application/pdf')
         .header('content-disposition', 'attachment; filename="carewatch-archive.pdf"');
-      return Buffer.concat(chunks);
+      return body;
+    },
+  );
+
+  app.get<{ Params: { set: ArchiveSet }; Querystring: ArchiveQuery }>(
+    '/api/archive/:set',
+    {
+      schema: {
+        params: SetParams,
+        querystring: Query,
+        response: {
+          200: Type.Object({
+            title: Type.String(),
+            columns: Type.Array(Type.String()),
+            rows: Type.Array(Type.Array(Type.String())),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const { scope } = await deps.sessions.require(req);
+      return archiveTable(deps, scope, req.params.set, req.query);
+    },
+  );
+
+  app.get<{ Params: { set: ArchiveSet }; Querystring: ArchiveQuery }>(
+    '/api/archive/:set/pdf',
+    { schema: { params: SetParams, querystring: Query } },
+    async (req, reply) => {
+      const { user, scope } = await deps.sessions.require(req);
+      const body = await pdf(req.params.set, req, user.username, scope);
+      void reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="carewatch-${req.params.set}.pdf"`);
+      return body;
     },
   );
 }

@@ -375,4 +375,38 @@ describe('web app in a real browser (Debian Chromium via playwright-core)', () =
     expect(await fireD1.locator('#duty-log-form, #handover-form').count()).toBe(0);
     await fireD1.close();
   });
+
+  it('exports the alarms, the duty log and the handovers as CSV and PDF with the rows shown', async () => {
+    const page = await loginAs('admin');
+    await page.goto(`${env.base}/#/archive`);
+    await page.waitForSelector('#archive-table[data-set=events]');
+    const expectations: Array<[string, string[]]> = [
+      ['alerts', ['fire_alarm', 'emergency_call', 'user:admin']],
+      ['duty', ['火灾报警控制器运行正常', 'equipment_check']],
+      ['handovers', ['3号楼烟感误报已复位', 'op-zhang', 'op-li']],
+    ];
+    for (const [set, words] of expectations) {
+      await page.selectOption('#archive-set', set);
+      await page.waitForSelector(`#archive-table[data-set=${set}]`);
+      const shown = await page.locator('#archive-table tbody tr').count();
+      expect(shown, set).toBeGreaterThan(0);
+      const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+      const csvText = readFileSync((await csv.path())!, 'utf8');
+      expect(csvText.trim().split(/\r\n/), set).toHaveLength(shown + 1);
+      const [pdf] = await Promise.all([page.waitForEvent('download'), page.click('#export-pdf')]);
+      const text = execFileSync('pdftotext', ['-layout', (await pdf.path())!, '-']).toString();
+      expect(text, set).toContain(`${shown} rows`);
+      for (const w of words) {
+        expect(csvText, `${set} csv`).toContain(w);
+        expect(text, `${set} pdf`).toContain(w);
+      }
+    }
+    const alerts = await env.central.store.alerts.list({});
+    expect(await page.locator('#archive-table tbody tr').count()).toBeGreaterThan(0);
+    await page.selectOption('#archive-set', 'alerts');
+    await page.waitForSelector('#archive-table[data-set=alerts]');
+    expect(await page.locator('#archive-table tbody tr').count()).toBe(alerts.length);
+    await page.screenshot({ path: join(SHOTS, 'archive-alarms.png') });
+    await page.close();
+  });
 });

@@ -2,17 +2,6 @@ import { api } from '../api.js';
 import { downloadCsv, h, table } from '../dom.js';
 import { t } from '../i18n.js';
 
-interface EventRow {
-  id: string;
-  siteId: string;
-  deviceId: string;
-  kind: string;
-  ts: string;
-  receivedAt: number;
-  drill?: boolean;
-  data: Record<string, unknown>;
-}
-
 const KINDS = [
   'emergency_call',
   'panel_alarm',
@@ -24,16 +13,27 @@ const KINDS = [
   'recording_state',
   'retention_state',
 ];
-const HEADERS = ['time', 'site', 'device', 'kind', 'data'];
+const SETS = ['events', 'alerts', 'duty', 'handovers'] as const;
+const SET_LABEL: Record<(typeof SETS)[number], string> = {
+  events: 'archiveEvents',
+  alerts: 'archiveAlerts',
+  duty: 'dutyLog',
+  handovers: 'handovers',
+};
 
-function summary(e: EventRow): string {
-  return Object.entries(e.data)
-    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-    .join(' ');
+interface ArchiveTable {
+  title: string;
+  columns: string[];
+  rows: string[][];
 }
 
-/** Records for inspections: filter, look, and take away as CSV or PDF. */
+/** Records for inspections: events, alarms, duty log, handovers; filter, look, and take away as CSV or PDF. */
 export async function archiveView(root: HTMLElement): Promise<void> {
+  const set = h(
+    'select',
+    { id: 'archive-set' },
+    ...SETS.map((x) => h('option', { value: x }, t(SET_LABEL[x]))),
+  );
   const kind = h(
     'select',
     { id: 'archive-kind' },
@@ -41,31 +41,34 @@ export async function archiveView(root: HTMLElement): Promise<void> {
     ...KINDS.map((k) => h('option', { value: k }, k)),
   );
   const site = h('input', { id: 'archive-site', placeholder: t('site') });
+  const since = h('input', { id: 'archive-since', type: 'date', title: t('since') });
+  const until = h('input', { id: 'archive-until', type: 'date', title: t('until') });
   const out = h('div');
-  let rows: EventRow[] = [];
+  let shown: ArchiveTable = { title: '', columns: [], rows: [] };
   const query = () => {
     const q = new URLSearchParams({ limit: '500' });
-    if (kind.value) q.set('kind', kind.value);
+    if (kind.value && set.value === 'events') q.set('kind', kind.value);
     if (site.value.trim()) q.set('siteId', site.value.trim());
+    if (since.value) q.set('since', since.value);
+    if (until.value) q.set('until', until.value);
     return q;
   };
   const load = async () => {
-    rows = (await api<{ events: EventRow[] }>(`/api/events?${query()}`)).events;
+    kind.hidden = set.value !== 'events';
+    shown = await api<ArchiveTable>(`/api/archive/${set.value}?${query()}`);
     out.textContent = '';
-    out.append(
-      table(
-        HEADERS.map(t),
-        rows.map((e) => [new Date(e.ts).toLocaleString(), e.siteId, e.deviceId, e.kind, summary(e)]),
-        { id: 'archive-table' },
-      ),
-    );
+    out.append(table(shown.columns, shown.rows, { id: 'archive-table', 'data-set': set.value }));
   };
+  set.addEventListener('change', () => void load());
   root.append(
     h(
       'div',
       { class: 'row' },
+      set,
       kind,
       site,
+      since,
+      until,
       h('button', { type: 'button', id: 'archive-filter', onclick: () => void load() }, t('filter')),
       h(
         'button',
@@ -73,12 +76,7 @@ export async function archiveView(root: HTMLElement): Promise<void> {
           type: 'button',
           id: 'export-csv',
           class: 'secondary',
-          onclick: () =>
-            downloadCsv(
-              'carewatch-archive.csv',
-              HEADERS.map(t),
-              rows.map((e) => [e.ts, e.siteId, e.deviceId, e.kind, summary(e)]),
-            ),
+          onclick: () => downloadCsv(`carewatch-${set.value}.csv`, shown.columns, shown.rows),
         },
         t('exportCsv'),
       ),
@@ -90,7 +88,7 @@ export async function archiveView(root: HTMLElement): Promise<void> {
           href: '#',
           onclick: (ev: Event) => {
             ev.preventDefault();
-            location.href = `/api/events.pdf?${query()}`;
+            location.href = `/api/archive/${set.value}/pdf?${query()}`;
           },
         },
         t('exportPdf'),
