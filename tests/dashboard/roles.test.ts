@@ -264,6 +264,15 @@ describe('role and scope matrix: every role × endpoint × own/foreign site', ()
         };
         expect(ev.events, `${who} events of ${foreign}`).toEqual([]);
       }
+      for (const set of ['events', 'alerts', 'duty', 'handovers']) {
+        const a = (await (await call(tokens[who], `/api/archive/${set}`)).json()) as { rows: string[][] };
+        // the site is the second column of every archive set
+        for (const r of a.rows) expect(SEES_SITES[who], `${who} archive ${set}`).toContain(r[1]);
+        if (set === 'alerts')
+          expect(a.rows.length, `${who} archive alerts`).toBe(
+            ((await env.central.store.alerts.list({})) as A[]).filter((x) => visible(who, x)).length,
+          );
+      }
       const pdf = await call(tokens[who], '/api/events.pdf');
       expect(pdf.status, `${who} pdf`).toBe(200);
       expect(pdf.headers.get('content-type')).toContain('application/pdf');

@@ -38,6 +38,7 @@ describe('footage in a real browser', () => {
   let central: Proc;
   let gateway: Proc;
   let source: Source;
+  let port: number;
   let browser: Browser;
   let page: Page;
 
@@ -45,7 +46,7 @@ describe('footage in a real browser', () => {
     requireBuild();
     if (!haveChromium()) throw new Error('Chromium missing: .ci/run installs Debian chromium');
     expect(ffmpegAvailable(), 'ffmpeg is installed by .ci/run').toBe(true);
-    const port = await freeUdpPort();
+    port = await freeUdpPort();
     source = startUdpSource(port);
     s = await setupSite(dir.path, {
       mediaUpload: true,
@@ -143,5 +144,38 @@ describe('footage in a real browser', () => {
     const v = await playing(page, '#alert-media figure.media[data-kind=clip] video');
     expect(v.width).toBe(320);
     await page.screenshot({ path: join(SHOTS, 'alert-clip.png') });
+  }, 120_000);
+
+  it('lists the camera on the retention page against its policy and shows a recording gap', async () => {
+    // the source goes away for a while, then comes back on the same port
+    await source.stop();
+    const cut = Date.now();
+    await new Promise((r) => setTimeout(r, 6_000));
+    source = startUdpSource(port);
+    const token = await login(s);
+    await until(async () => {
+      const q = `from=${new Date(cut - 60_000).toISOString()}&to=${new Date().toISOString()}`;
+      const r = await api<{ spans: Array<{ from: string; to: string }> }>(
+        s,
+        token,
+        `/api/sites/site-a/cameras/cam-cor/recordings?${q}`,
+      );
+      return r.body.spans.length >= 2 && Date.parse(r.body.spans.at(-1)!.from) > cut ? true : undefined;
+    }, 60_000);
+    await page.click('a[data-route=retention]');
+    const row = page.locator('#retention-table tr[data-camera="cam-cor"]');
+    await row.waitFor();
+    // minutes of footage against a 30-day policy: short
+    expect(await row.getAttribute('data-state')).toBe('short');
+    expect(await row.locator('td.policy').textContent()).toBe('30');
+    await row.locator('button.footage-open').click();
+    const gap = page.locator('.footage ul.spans li.gap').last();
+    await gap.waitFor({ timeout: 20_000 });
+    const from = Date.parse((await gap.getAttribute('data-from'))!);
+    const to = Date.parse((await gap.getAttribute('data-to'))!);
+    // the gap covers the time the source was away (give or take a segment and ffmpeg's restart)
+    expect(from).toBeLessThan(cut + 2_000);
+    expect(to - from).toBeGreaterThanOrEqual(4_000);
+    await page.screenshot({ path: join(SHOTS, 'retention.png') });
   }, 120_000);
 });
