@@ -1,5 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { ConfigError } from '../lib/errors.js';
 import { ID_PATTERN } from '../protocol/ids.js';
+import { checkRetentionDays, RetentionInvalidError } from './retention/policy.js';
 
 const Id = Type.String({ pattern: ID_PATTERN });
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -90,6 +92,12 @@ export const CameraDevice = Type.Object(
     transport: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
     /** Devices (call buttons, panel zones, fire devices) this camera sees: their alarms get a clip from it. */
     covers: Type.Array(Id, { default: [], maxItems: 256 }),
+    /**
+     * Days this camera's footage is kept, above the site's `retentionDays` (default: the site's).
+     * Below 30 days it is refused (`RETENTION_BELOW_FLOOR`), below the site's value too
+     * (`RETENTION_INVALID`): a camera may only keep longer. See `checkCamerasConfig`.
+     */
+    retentionDays: Type.Optional(Type.Integer()),
   },
   {
     additionalProperties: false,
@@ -99,6 +107,44 @@ export const CameraDevice = Type.Object(
   },
 );
 export type CameraDevice = Static<typeof CameraDevice>;
+
+/** Smallest configurable disk reserve (64 MiB). */
+export const MIN_RESERVE_BYTES = 64 * 1024 ** 2;
+
+/**
+ * What the retention sweeper does when the recordings disk runs short
+ * (gateway/retention/degradation.ts, sweeper.ts). It only ever reduces or
+ * stops recording; footage younger than its retention is never deleted.
+ * Every field is optional: an absent one takes the sweeper's default.
+ */
+export const CameraDegradation = Type.Object(
+  {
+    /**
+     * What one step does while free space is below the reserve and the disk is still filling:
+     * `stop_lowest_priority` (default) stops the least important camera still recording;
+     * `reduce_to_substream` switches the least important camera with a `substreamUrl` to it,
+     * then continues as `stop_lowest_priority`; `stop_all` stops every camera at once.
+     */
+    mode: Type.Optional(
+      Type.Union([
+        Type.Literal('stop_lowest_priority'),
+        Type.Literal('reduce_to_substream'),
+        Type.Literal('stop_all'),
+      ]),
+    ),
+    /** Camera ids, most important first; configured cameras not listed are degraded first (by id). */
+    priority: Type.Optional(Type.Array(Id, { maxItems: 256, uniqueItems: true })),
+    /** Free bytes below which degradation starts (default: one hour of the site's bandwidth, at least 512 MiB). */
+    reserveBytes: Type.Optional(Type.Integer({ minimum: MIN_RESERVE_BYTES, maximum: 2 ** 52 })),
+    /** Free bytes from which steps are undone (default 2 × reserve); above `reserveBytes`, which it needs. */
+    resumeBytes: Type.Optional(Type.Integer({ minimum: MIN_RESERVE_BYTES, maximum: 2 ** 52 })),
+    /** `retention_at_risk` is raised when the disk cannot hold every camera's days + this margin (default 2). */
+    marginDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
+  },
+  // ajv: "/cameras/degradation: must have property reserveBytes when property resumeBytes is present"
+  { additionalProperties: false, dependencies: { resumeBytes: ['reserveBytes'] } },
+);
+export type CameraDegradation = Static<typeof CameraDegradation>;
 
 export const CamerasConfig = Type.Object(
   {
@@ -118,10 +164,64 @@ export const CamerasConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Recording degradation when the disk runs short (never deletes footage younger than its retention). */
+    degradation: Type.Optional(CameraDegradation),
   },
   { additionalProperties: false },
 );
 export type CamerasConfig = Static<typeof CamerasConfig>;
+
+/**
+ * The checks of the cameras config that the schema cannot express, run by the
+ * camera module before anything starts (a failure refuses to start):
+ * - the site's `retentionDays` and each camera's are at least 30 days
+ *   (`RETENTION_BELOW_FLOOR`, the regulation in the message) and whole days up
+ *   to 3650 (`RETENTION_INVALID`);
+ * - a camera's `retentionDays` is not below the site's (`RETENTION_INVALID`):
+ *   a camera may only keep its footage longer than the site;
+ * - `degradation.priority` names configured cameras only, and
+ *   `degradation.resumeBytes` is above `degradation.reserveBytes` (`CONFIG_INVALID`).
+ * Errors name the field's path, e.g. `site.yaml: /cameras/devices/1/retentionDays (cam-2): ...`.
+ * Returns the per-camera days that are configured (camera id → days).
+ */
+export function checkCamerasConfig(config: CamerasConfig, source?: string): Record<string, number> {
+  const at = (path: string) => (source ? `${source}: ${path}` : path);
+  const siteDays = checkRetentionDays(config.retentionDays, at('/cameras/retentionDays'));
+  const days: Record<string, number> = {};
+  config.devices.forEach((c, i) => {
+    if (c.retentionDays === undefined) return;
+    const where = at(`/cameras/devices/${i}/retentionDays (${c.deviceId})`);
+    const n = checkRetentionDays(c.retentionDays, where);
+    if (n < siteDays) {
+      throw new RetentionInvalidError(
+        `${where}: ${n} days is below the site's retentionDays (${siteDays}): a camera may only keep its footage longer than the site; remove it to use the site's days`,
+        { where, days: n, siteDays },
+      );
+    }
+    days[c.deviceId] = n;
+  });
+  const deg = config.degradation;
+  const ids = new Set(config.devices.map((c) => c.deviceId));
+  deg?.priority?.forEach((id, i) => {
+    if (!ids.has(id)) {
+      throw new ConfigError(
+        `${at(`/cameras/degradation/priority/${i}`)}: ${JSON.stringify(id)} is not a configured camera (cameras.devices[].deviceId)`,
+        { cameraId: id },
+      );
+    }
+  });
+  if (
+    deg?.resumeBytes !== undefined &&
+    deg.reserveBytes !== undefined &&
+    deg.resumeBytes <= deg.reserveBytes
+  ) {
+    throw new ConfigError(
+      `${at('/cameras/degradation/resumeBytes')}: must be above reserveBytes (${deg.reserveBytes}), got ${deg.resumeBytes}`,
+      { resumeBytes: deg.resumeBytes, reserveBytes: deg.reserveBytes },
+    );
+  }
+  return days;
+}
 
 export const Gb26875GatewayConfig = Type.Object(
   {

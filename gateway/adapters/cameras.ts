@@ -4,7 +4,7 @@ import type { Metrics } from '../../lib/metrics.js';
 import type { CameraReport } from '../../protocol/index.js';
 import type { Db } from '../../storage/sqlite/open.js';
 import type { CommandRouter } from '../commands.js';
-import type { CamerasConfig } from '../config.js';
+import { type CamerasConfig, checkCamerasConfig } from '../config.js';
 import type { Outbox } from '../outbox.js';
 import type { RecorderEvent } from '../recorder/events.js';
 import { ffprobePath } from '../recorder/ffmpeg-args.js';
@@ -15,7 +15,7 @@ import { RetentionPolicy } from '../retention/policy.js';
 import { effectiveSiteDays, RetentionPolicyStore } from '../retention/policy-store.js';
 import { complianceReport } from '../retention/report.js';
 import { RetentionSweeper, type SweepResult } from '../retention/sweeper.js';
-import { diskSpaceNow } from '../retention/types.js';
+import { type DiskProbe, diskSpaceNow } from '../retention/types.js';
 import { maskCredentials, type OnvifFailure } from './onvif/client.js';
 import { RecorderSet } from './onvif/recorder-set.js';
 import type { ResolvedCamera } from './onvif/resolve.js';
@@ -39,6 +39,8 @@ export class CameraModule {
   private index: SegmentIndex | undefined;
   private policy: RetentionPolicy | undefined;
   private policyStore: RetentionPolicyStore | undefined;
+  /** Per-camera `retentionDays` of the config (checked: ≥ 30 and ≥ the configured site days). */
+  private cameraDays: Record<string, number> = {};
   private readonly online = new Map<string, boolean>();
   private readonly stalled = new Map<string, boolean>();
   private lastForecastDays: number | null = null;
@@ -51,6 +53,8 @@ export class CameraModule {
       metrics: Metrics;
       /** Called when something the inventory reports has changed. */
       changed: () => void;
+      /** Free and total bytes of the recordings volume (default: statfs of `recordingsDir`; tests pass a fake). */
+      diskFree?: DiskProbe;
     },
   ) {}
 
@@ -59,12 +63,12 @@ export class CameraModule {
     const ids = config.devices.map((c) => c.deviceId);
     const twice = ids.find((id, i) => ids.indexOf(id) !== i);
     if (twice) throw new ConfigError(`cameras: camera ${twice} configured twice`);
-    // the configured value is checked even when a stored policy replaces it: below 30 days refuses to start
+    // the configured values are checked even when a stored policy replaces the site's: below 30 days
+    // (site or camera), a camera below the site, or a bad degradation block refuses to start
+    this.cameraDays = checkCamerasConfig(config);
     const configured = RetentionPolicy.from({ siteDays: config.retentionDays });
     this.policyStore = new RetentionPolicyStore(db);
-    this.policy = RetentionPolicy.from({
-      siteDays: effectiveSiteDays(configured.siteDays, this.policyStore.load()),
-    });
+    this.policy = this.policyFor(effectiveSiteDays(configured.siteDays, this.policyStore.load()));
     this.index = new SegmentIndex(db);
     this.stopping = false;
     this.recorder = new RecorderSet({
@@ -94,7 +98,22 @@ export class CameraModule {
       cameras: () => config.devices.map((c) => c.deviceId),
       control: this.recorder,
       probe: ffprobeProber(ffprobePath()),
+      // `degradation:` of the config; an absent field takes the sweeper's default
+      degradation: config.degradation?.mode,
+      priority: config.degradation?.priority,
+      reserveBytes: config.degradation?.reserveBytes,
+      resumeBytes: config.degradation?.resumeBytes,
+      marginDays: config.degradation?.marginDays,
+      ...(this.deps.diskFree ? { diskFree: this.deps.diskFree } : {}),
     });
+    if (
+      config.degradation?.mode === 'reduce_to_substream' &&
+      !config.devices.some((c) => c.substreamUrl !== undefined)
+    ) {
+      log.warn(
+        'degradation mode reduce_to_substream: no camera has a substreamUrl, it stops cameras instead',
+      );
+    }
     await this.recorder.start();
     await this.sweeper.start();
     for (const c of config.devices) {
@@ -162,22 +181,42 @@ export class CameraModule {
   }
 
   /**
-   * Changes the retention policy (a command from the central): below 30 days
-   * it is refused; an accepted value is stored before it applies, so it
+   * The policy for these site days: the site's days for every camera, and a
+   * camera's configured `retentionDays` where it is longer. A camera's days are
+   * never below the site's: when the central raises the site above a camera's
+   * configured days, that camera is raised with it (and keeps its own days again
+   * if the site is lowered later).
+   */
+  private policyFor(siteDays: number): RetentionPolicy {
+    const cameras: Record<string, number> = {};
+    for (const [id, days] of Object.entries(this.cameraDays)) {
+      if (days < siteDays)
+        log.info({ cameraId: id, days, siteDays }, "camera's retentionDays raised to the site's");
+      cameras[id] = Math.max(days, siteDays);
+    }
+    return RetentionPolicy.from({ siteDays, cameras });
+  }
+
+  /**
+   * Changes the site's retention days (a command from the central): below 30
+   * days it is refused; an accepted value is stored before it applies, so it
    * survives a restart (it then applies over `retentionDays` of the config).
+   * Cameras with a longer configured `retentionDays` keep theirs. Returns the
+   * site's days now in effect.
    */
   setRetentionDays(days: unknown): number {
     if (!this.policyStore)
       throw new CarewatchError('CAMERAS_NOT_STARTED', 'the camera module is not started');
-    const next = RetentionPolicy.from({ siteDays: days as number });
-    this.policyStore.save(next.siteDays);
+    const siteDays = RetentionPolicy.from({ siteDays: days as number }).siteDays;
+    const next = this.policyFor(siteDays);
+    this.policyStore.save(siteDays);
     this.policy = next;
-    log.info({ policyDays: next.siteDays }, 'retention policy changed by the central');
+    log.info({ policyDays: siteDays }, 'retention policy changed by the central');
     this.deps.changed();
-    return next.maxDays();
+    return siteDays;
   }
 
-  /** Answers the central's `retention_policy` command (`{days}`) with the days now in effect. */
+  /** Answers the central's `retention_policy` command (`{days}`) with the site's days now in effect. */
   registerCommands(commands: CommandRouter): void {
     commands.register('retention_policy', async (args) => ({
       retentionDays: this.setRetentionDays(args.days),

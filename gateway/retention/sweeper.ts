@@ -44,6 +44,11 @@
  * if the disk is still short. Without a recording control only
  * `disk_reserve_reached` is raised.
  *
+ * The knobs are `cameras.degradation` of site.yaml (gateway/config.ts: `mode`,
+ * `priority`, `reserveBytes`, `resumeBytes`, `marginDays`), wired in
+ * adapters/cameras.ts; described for operators in docs/architecture.md
+ * ("Retention under disk pressure").
+ *
  * A disk probe that fails or returns nonsense (NaN, negative, free > total)
  * raises `disk_probe_failed` and skips forecast and degradation for that pass;
  * deletion (rule 1) does not depend on it.
