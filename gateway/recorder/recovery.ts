@@ -10,6 +10,7 @@
  *   are newer than the last indexed segment but have no row (crash between
  *   rename and insert) are indexed.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { logger } from '../../lib/logger.js';
@@ -64,12 +65,23 @@ export async function stopOrphanFfmpeg(incoming: string, graceMs = 3000): Promis
   await unlink(pidFile).catch(() => undefined);
 }
 
+/**
+ * Whether `pid` still runs. The orphan is no child of ours: once it exits it stays a zombie until
+ * its new parent (PID 1 or a subreaper) reaps it, which may take seconds, and `kill(pid, 0)`
+ * succeeds on a zombie. Waiting for that would hold recording back for the whole grace period.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // `pid (comm) S ...`: the state follows the last ')' (comm may contain parentheses)
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no procfs: kill(0) is all we know
   }
 }
 
