@@ -7,7 +7,7 @@ import type {
   RejectRecord,
   StoredEvent,
 } from '../types.js';
-import { type Db, relaxedCommit } from './open.js';
+import type { Db } from './open.js';
 import { stmt } from './statements.js';
 
 interface EventRow {
@@ -103,12 +103,9 @@ export class SqliteEventRepo implements EventRepo {
   async markProcessedMany(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const mark = stmt(this.db, 'UPDATE events SET processed = 1 WHERE id = ?');
-    // a lost mark only means the event is replayed, to the same result: no fsync of its own
-    relaxedCommit(this.db, () =>
-      this.db.transaction((list: string[]) => {
-        for (const id of list) mark.run(id);
-      })(ids),
-    );
+    this.db.transaction((list: string[]) => {
+      for (const id of list) mark.run(id);
+    })(ids);
   }
 
   async lastProcessedSeq(siteId: string, deviceId: string): Promise<number | null> {

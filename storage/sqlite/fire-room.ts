@@ -10,7 +10,7 @@ import {
   type PresentOperator,
 } from '../../alerts/fire-room/types.js';
 import { type PostCheckRow, toPostCheck } from '../rows.js';
-import { type Db, relaxedCommit } from './open.js';
+import type { Db } from './open.js';
 import { stmt } from './statements.js';
 
 export class SqliteFireRoomRepo implements FireRoomRepo {
@@ -56,10 +56,7 @@ export class SqliteFireRoomRepo implements FireRoomRepo {
   async recordAttendanceMany(
     items: Array<{ entry: AttendanceEntry; eventId: string | null }>,
   ): Promise<boolean[]> {
-    // attendance of events is replayed from the events not yet marked processed (marked only after this commit)
-    return relaxedCommit(this.db, () =>
-      this.db.transaction(() => items.map((i) => this.applyAttendance(i.entry, i.eventId)))(),
-    );
+    return this.db.transaction(() => items.map((i) => this.applyAttendance(i.entry, i.eventId)))();
   }
 
   private applyAttendance(e: AttendanceEntry, eventId: string | null): boolean {

@@ -36,26 +36,6 @@ export function openDatabase(path: string, opts: { synchronous?: 'NORMAL' | 'FUL
   return db;
 }
 
-/**
- * Runs `work` (one transaction) with `synchronous=NORMAL`: in WAL mode the
- * commit is appended to the log without its own fsync and becomes durable with
- * the next fsync'd commit (the log is replayed as a valid prefix after a power
- * cut, so it can be lost only together with everything after it). For derived
- * state that is replayed from durable rows when lost: the processed marks of
- * events and the fire room's attendance, both rebuilt from unprocessed events at
- * start. A process crash loses nothing: the commit is in the OS's page cache.
- */
-export function relaxedCommit<T>(db: Db, work: () => T): T {
-  const was = db.pragma('synchronous', { simple: true }) as number;
-  if (was < 2) return work(); // already NORMAL or OFF
-  db.pragma('synchronous = NORMAL');
-  try {
-    return work();
-  } finally {
-    db.pragma(`synchronous = ${was}`);
-  }
-}
-
 /** Applies the migrations above the file's user_version, each in a transaction. */
 export function migrate(db: Db, migrations: Migration[], table = 'schema_migrations'): void {
   db.exec(`CREATE TABLE IF NOT EXISTS ${table} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
