@@ -18,16 +18,36 @@ export function tempDir(prefix = 'cw-'): { path: string; cleanup: () => void } {
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** A free loopback TCP port (bound and released). */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/**
+ * Ports handed to child processes come from below the kernel's ephemeral range
+ * (32768–60999 here): a port found by binding to 0 and released can be taken by
+ * any process's next outgoing connection or port-0 listener before the child
+ * binds it (seen as EADDRINUSE in CI). Random picks from this range, checked
+ * by a bind and never handed out twice by one process, only meet each other.
+ */
+const PORT_LOW = 20_000;
+const PORT_HIGH = 32_000;
+const handedOut = new Set<number>();
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
   });
+}
+
+/** A free loopback TCP port for a child process to listen on. */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW));
+    if (handedOut.has(port)) continue;
+    if (await bindable(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port between ${PORT_LOW} and ${PORT_HIGH} after 200 tries`);
 }
 
 export interface Proc {

@@ -11,16 +11,29 @@ export function ffmpegAvailable(): boolean {
   return spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** A free loopback UDP port (bound and released). */
+/**
+ * A free loopback UDP port for a child to use, picked below the ephemeral range
+ * (see freePort in lib/testkit/procs.ts: a released port-0 port can be taken by
+ * another socket before the child binds it).
+ */
 export async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((res, rej) => {
-    s.once('error', rej);
-    s.bind(0, '127.0.0.1', () => res());
-  });
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (let i = 0; i < 200; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const s = createSocket('udp4');
+    const ok = await new Promise<boolean>((res) => {
+      s.once('error', () => res(false));
+      s.bind(port, '127.0.0.1', () => res(true));
+    });
+    await new Promise<void>((r) => {
+      try {
+        s.close(() => r());
+      } catch {
+        r(); // never bound
+      }
+    });
+    if (ok) return port;
+  }
+  throw new Error('no free UDP port between 20000 and 32000 after 200 tries');
 }
 
 export interface Source {
