@@ -33,6 +33,12 @@ import type { SegmentIndex } from './segment-index.js';
 import { type ListEntry, parseListLine } from './segment-list.js';
 
 const log = logger('gateway:recorder');
+/**
+ * While a list is watched, the poll still reads it every this many ticks (with
+ * the default tick of half a segment: every two segments), so a watch event
+ * that never came costs a delay, not a lost segment.
+ */
+const SAFETY_READ_EVERY_TICKS = 4;
 
 export interface CameraRecordingConfig {
   cameraId: string;
@@ -368,6 +374,9 @@ export class CameraRecorder {
     }
   }
 
+  /** Ticks while the list was watched, for the safety-net read. */
+  private ticksWatched = 0;
+
   private scheduleTick(): void {
     const every = this.o.pollMs ?? Math.max(100, Math.min(5000, this.segmentMs / 2));
     // until a run's list file exists and is watched, look for it every 250 ms
@@ -385,7 +394,8 @@ export class CameraRecorder {
   private tick(): void {
     const run = this.run;
     if (run) {
-      this.queueRead(run);
+      // with a watch on the list the poll is only its safety net: a read every few ticks
+      if (!run.watcher || ++this.ticksWatched % SAFETY_READ_EVERY_TICKS === 0) this.queueRead(run);
       if (!run.watcher && this.o.watchList !== false) this.watchRun(run);
     }
     const now = this.clock.now();
