@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
+import type { Scope } from '../scope.js';
 import {
   ARCHIVE_SETS,
   type ArchiveQuery,
@@ -30,19 +31,15 @@ export async function archiveRoutes(app: FastifyInstance, deps: AppDeps): Promis
     };
   });
 
-  const pdf = async (
-    set: ArchiveSet,
-    req: { query: ArchiveQuery },
-    user: string,
-    scope: Parameters<typeof archiveTable>[1],
-  ) => archivePdf(await archiveTable(deps, scope, set, req.query), user, filterOf(req.query));
+  const pdf = async (set: ArchiveSet, query: ArchiveQuery, user: string, scope: Scope) =>
+    archivePdf(await archiveTable(deps, scope, set, query), user, filterOf(query));
 
   app.get<{ Querystring: ArchiveQuery }>(
     '/api/events.pdf',
     { schema: { querystring: Query } },
     async (req, reply) => {
       const { user, scope } = await deps.sessions.require(req);
-      const body = await pdf('events', req, user.username, scope);
+      const body = await pdf('events', req.query, user.username, scope);
       void reply
         .type('application/pdf')
         .header('content-disposition', 'attachment; filename="carewatch-archive.pdf"');
@@ -76,7 +73,7 @@ export async function archiveRoutes(app: FastifyInstance, deps: AppDeps): Promis
     { schema: { params: SetParams, querystring: Query } },
     async (req, reply) => {
       const { user, scope } = await deps.sessions.require(req);
-      const body = await pdf(req.params.set, req, user.username, scope);
+      const body = await pdf(req.params.set, req.query, user.username, scope);
       void reply
         .type('application/pdf')
         .header('content-disposition', `attachment; filename="carewatch-${req.params.set}.pdf"`);

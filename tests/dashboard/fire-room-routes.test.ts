@@ -153,4 +153,20 @@ describe('fire-room routes: duty log and handovers', () => {
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/JSON/i);
   });
+
+  it('the archive of these records refuses an unknown set, a bad date and a bad limit with 400', async () => {
+    for (const [path, message] of [
+      ['/api/archive/minutes', /params\/set/],
+      ['/api/archive/duty?since=yesterday', /querystring\/since/],
+      ['/api/archive/handovers?limit=0', /querystring\/limit/],
+    ] as const) {
+      const r = await call(path);
+      expect(r.status, path).toBe(400);
+      const err = ((await r.json()) as { error: { code: string; message: string } }).error;
+      expect(err.code, path).toBe('REQUEST_INVALID');
+      expect(err.message, path).toMatch(message);
+    }
+    const ok = (await (await call('/api/archive/duty?siteId=site-a')).json()) as { rows: string[][] };
+    expect(ok.rows.every((r) => r[1] === 'site-a')).toBe(true);
+  });
 });
