@@ -1,5 +1,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/**
+ * How often the event-loop lag is sampled. prom-client's default (10 ms) is a
+ * timer that wakes the process 100 times a second: on a gateway that is
+ * otherwise idle between segments, that timer was most of its CPU (measured
+ * with 64 cameras, see docs/benchmarks.md). A 100 ms sample still sees every
+ * stall longer than 100 ms and shorter ones in proportion.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 /** One Prometheus registry per process component, exposed on /metrics. */
 export class Metrics {
   readonly registry = new Registry();
@@ -7,9 +16,13 @@ export class Metrics {
   private readonly gauges = new Map<string, Gauge>();
   private readonly histograms = new Map<string, Histogram>();
 
-  constructor(opts: { defaults?: boolean; prefix?: string } = {}) {
+  constructor(opts: { defaults?: boolean; prefix?: string; eventLoopSampleMs?: number } = {}) {
     if (opts.defaults)
-      collectDefaultMetrics({ register: this.registry, prefix: opts.prefix ?? 'carewatch_' });
+      collectDefaultMetrics({
+        register: this.registry,
+        prefix: opts.prefix ?? 'carewatch_',
+        eventLoopMonitoringPrecision: opts.eventLoopSampleMs ?? EVENT_LOOP_SAMPLE_MS,
+      });
   }
 
   counter(name: string, help: string, labelNames: string[] = []): Counter {
