@@ -19,7 +19,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type FSWatcher, watch } from 'node:fs';
-import { open, stat, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../../lib/clock.js';
 import { errorMessage } from '../../lib/errors.js';
@@ -111,6 +111,8 @@ interface Run {
   watcher: FSWatcher | undefined;
   /** A read of the list is queued and has not started yet. */
   readQueued: boolean;
+  /** The list file, open for the whole run once it exists (closed at the run's end). */
+  list: FileHandle | undefined;
 }
 
 export class CameraRecorder {
@@ -129,6 +131,8 @@ export class CameraRecorder {
   private lastProgressAt = 0;
   private reported = new Set<RecorderErrorCode>();
   private lifecycle: Promise<void> = Promise.resolve();
+  /** Read buffer for the segment list (reads are serialized by the queue). */
+  private readonly listBuf = Buffer.allocUnsafe(16 * 1024);
 
   constructor(private readonly o: CameraRecorderOptions) {}
 
@@ -273,6 +277,7 @@ export class CameraRecorder {
       exited: new Promise((r) => (resolveExit = r)),
       watcher: undefined,
       readQueued: false,
+      list: undefined,
     };
     this.run = run;
     child.stderr!.on('data', (d: Buffer) => {
@@ -309,6 +314,8 @@ export class CameraRecorder {
     run.watcher?.close();
     run.watcher = undefined;
     await this.readList(run);
+    await run.list?.close().catch(() => undefined);
+    run.list = undefined;
     await unlink(run.listPath).catch(() => undefined);
     await unlink(join(incomingDir(this.o.rootDir, this.cameraId), PID_FILE)).catch(() => undefined);
     if (this.run === run) this.run = undefined;
@@ -436,17 +443,14 @@ export class CameraRecorder {
     run.readQueued = false;
     let chunk = '';
     try {
-      const fh = await open(run.listPath, 'r');
-      try {
-        const buf = Buffer.alloc(64 * 1024);
-        for (;;) {
-          const { bytesRead } = await fh.read(buf, 0, buf.length, run.offset);
-          if (!bytesRead) break;
-          run.offset += bytesRead;
-          chunk += buf.subarray(0, bytesRead).toString();
-        }
-      } finally {
-        await fh.close();
+      run.list ??= await open(run.listPath, 'r');
+      const buf = this.listBuf;
+      for (;;) {
+        const { bytesRead } = await run.list.read(buf, 0, buf.length, run.offset);
+        run.offset += bytesRead;
+        chunk += buf.toString('utf8', 0, bytesRead);
+        // a short read reached the end: no second read to learn it
+        if (bytesRead < buf.length) break;
       }
     } catch {
       return; // not created yet
@@ -456,30 +460,46 @@ export class CameraRecorder {
     run.partial = lines.pop() ?? '';
     const entries = lines.map(parseListLine).filter((e): e is ListEntry => e !== undefined);
     if (!entries.length) return;
-    const now = this.clock.now();
-    const lastRel = entries[entries.length - 1]!.endS * 1000;
-    // A segment cannot end after its line was read; media time running late by more than a segment
+    const last = entries[entries.length - 1]!;
+    const lastPath = join(incomingDir(this.o.rootDir, this.cameraId), last.name);
+    const lastStat = await stat(lastPath).catch(() => undefined);
+    const ref = this.closedAt(lastStat);
+    const lastRel = last.endS * 1000;
+    // A segment cannot end after it was closed; media time running late by more than a segment
     // (or 2 s) re-anchors too.
     const predicted = run.anchor === undefined ? undefined : run.anchor + lastRel;
     let anchor = run.anchor;
     if (
       anchor === undefined ||
       predicted === undefined ||
-      predicted > now ||
-      now - predicted > Math.max(2000, this.segmentMs)
+      predicted > ref ||
+      ref - predicted > Math.max(2000, this.segmentMs)
     ) {
-      anchor = now - lastRel;
+      anchor = ref - lastRel;
       run.anchor = anchor;
     }
-    for (const e of entries) await this.onClosed(run, e, anchor);
+    for (const e of entries) await this.onClosed(run, e, anchor, e === last ? lastStat?.size : undefined);
   }
 
-  private async onClosed(run: Run, e: ListEntry, anchor: number): Promise<void> {
+  /**
+   * When the last listed segment was closed, on the recorder's clock: its file's
+   * last write (ffmpeg writes the final fragment as it closes the segment, just
+   * before the list line), which a watch event or read that comes late does not
+   * shift; the time of the read when that is unknown or not plausible (a clock
+   * that is not the file system's, as in tests with a manual clock).
+   */
+  private closedAt(st: { mtimeMs: number } | undefined): number {
+    const now = this.clock.now();
+    if (st && st.mtimeMs <= now && now - st.mtimeMs < 2 * this.segmentMs) return st.mtimeMs;
+    return now;
+  }
+
+  private async onClosed(run: Run, e: ListEntry, anchor: number, knownBytes?: number): Promise<void> {
     const path = join(incomingDir(this.o.rootDir, this.cameraId), e.name);
     const endMs = Math.round(anchor + e.endS * 1000);
     const startMs = Math.round(endMs - (e.endS - e.startS) * 1000);
     try {
-      const bytes = (await stat(path)).size;
+      const bytes = knownBytes ?? (await stat(path)).size;
       const seg = await fileSegment(this.o.index, this.o.rootDir, this.cameraId, path, startMs, endMs, bytes);
       if (!seg) return;
       run.segments++;

@@ -42,6 +42,21 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Renames into a day directory, creating the directory only when the rename
+ * says it is missing (once per camera and day, not once per segment). A source
+ * that is gone still fails with ENOENT after the directory exists.
+ */
+async function renameIntoDir(from: string, to: string, dir: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(dir, { recursive: true });
+    await rename(from, to);
+  }
+}
+
 /** Moves a closed segment to its final name and indexes it. Returns the indexed row. */
 export async function fileSegment(
   index: SegmentIndex,
@@ -53,12 +68,11 @@ export async function fileSegment(
   bytes: number,
 ): Promise<Segment | undefined> {
   const dir = dayPath(root, cameraId, startMs);
-  await mkdir(dir, { recursive: true });
   let target = join(dir, segmentFileName(cameraId, startMs));
   for (let n = 1; (await exists(target)) && target !== currentPath; n++) {
     target = join(dir, segmentFileName(cameraId, startMs, n));
   }
-  if (target !== currentPath) await rename(currentPath, target);
+  if (target !== currentPath) await renameIntoDir(currentPath, target, dir);
   // Already indexed (e.g. by the sweeper's reconciliation between rename and insert): the existing row.
   return (
     index.add({ cameraId, path: target, startMs, endMs: Math.max(endMs, startMs), bytes }) ??

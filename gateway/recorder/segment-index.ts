@@ -153,8 +153,13 @@ function prepare(db: Db) {
   };
 }
 
+/** SQLite's `PRAGMA synchronous` value for NORMAL (OFF 0, NORMAL 1, FULL 2, EXTRA 3). */
+const SYNC_NORMAL = 1;
+
 export class SegmentIndex {
   private stmts: ReturnType<typeof prepare> | undefined;
+  /** The connection's synchronous level, read once. */
+  private syncLevel: number | undefined;
 
   constructor(private readonly db: Db) {}
 
@@ -166,12 +171,29 @@ export class SegmentIndex {
     return this.stmts;
   }
 
-  /** Indexes a closed segment; returns undefined when its path is already indexed. */
+  /**
+   * Indexes a closed segment; returns undefined when its path is already indexed.
+   *
+   * The row is committed without its own fsync (synchronous=NORMAL for this one
+   * statement, then the connection's level again): a row lost to a power cut is
+   * rebuilt from its file, by the recovery pass (files newer than a camera's
+   * last row) and by the sweeper's reconciliation (files without a row), and the
+   * next durable commit on the connection (outbox, sweeper) syncs it anyway. The
+   * fsync per segment was most of the recorder's own cost with 64 cameras.
+   */
   add(seg: NewSegment): Segment | undefined {
-    const row = this.s.insert.get(seg.cameraId, seg.path, seg.startMs, seg.endMs, seg.bytes) as
-      | { id: number }
-      | undefined;
-    return row ? { ...seg, id: row.id } : undefined;
+    const s = this.s;
+    this.syncLevel ??= this.db.pragma('synchronous', { simple: true }) as number;
+    const level = this.syncLevel;
+    if (level > SYNC_NORMAL) this.db.pragma('synchronous = NORMAL');
+    try {
+      const row = s.insert.get(seg.cameraId, seg.path, seg.startMs, seg.endMs, seg.bytes) as
+        | { id: number }
+        | undefined;
+      return row ? { ...seg, id: row.id } : undefined;
+    } finally {
+      if (level > SYNC_NORMAL) this.db.pragma(`synchronous = ${level}`);
+    }
   }
 
   byPath(path: string): Segment | undefined {

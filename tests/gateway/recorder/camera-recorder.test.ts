@@ -16,6 +16,22 @@ import { alive, ffmpegAvailable, freeUdpPort, probe, type Source, startUdpSource
 
 const HAVE_FFMPEG = ffmpegAvailable();
 
+/**
+ * Consecutive segments of one run are contiguous. The first one is placed by
+ * the time its file closed, which the input's start-up buffering can delay (a
+ * burst of buffered frames is written at once): the recorder re-anchors on the
+ * next segments, so the first may overlap its successor by that delay, never
+ * by a whole segment (1 s here) and never leave a hole.
+ */
+function expectContiguous(segs: Array<{ startMs: number; endMs: number }>): void {
+  expect(segs.length).toBeGreaterThanOrEqual(3);
+  const firstStep = segs[1]!.startMs - segs[0]!.endMs;
+  expect(firstStep).toBeLessThan(300);
+  expect(firstStep).toBeGreaterThan(-1000);
+  for (let i = 2; i < segs.length; i++)
+    expect(Math.abs(segs[i]!.startMs - segs[i - 1]!.endMs)).toBeLessThan(300);
+}
+
 describe.skipIf(!HAVE_FFMPEG)('camera recorder with real ffmpeg', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
@@ -92,9 +108,7 @@ describe.skipIf(!HAVE_FFMPEG)('camera recorder with real ffmpeg', () => {
       // 15 fps = 533 ms): under load the UDP source drops frames at segment edges
       expect(Math.abs(p!.duration * 1000 - (s.endMs - s.startMs))).toBeLessThan(600);
     }
-    // consecutive segments of one run are contiguous
-    for (let i = 1; i < segs.length; i++)
-      expect(Math.abs(segs[i]!.startMs - segs[i - 1]!.endMs)).toBeLessThan(300);
+    expectContiguous(segs);
     // graceful stop: nothing left in incoming but the directory itself
     expect(readdirSync(join(t.root, 'cam-1', 'incoming')).filter((n) => n.endsWith('.mp4'))).toEqual([]);
     expect(t.of('recording_exited').at(-1)!.signal ?? 'exit').not.toBe('SIGKILL');
@@ -106,9 +120,7 @@ describe.skipIf(!HAVE_FFMPEG)('camera recorder with real ffmpeg', () => {
     await t.rec.start();
     t.source();
     await until(async () => t.of('segment_indexed').length >= 3, 20_000);
-    const segs = t.of('segment_indexed').map((e) => e.segment);
-    for (let i = 1; i < segs.length; i++)
-      expect(Math.abs(segs[i]!.startMs - segs[i - 1]!.endMs)).toBeLessThan(300);
+    expectContiguous(t.of('segment_indexed').map((e) => e.segment));
   });
 
   it('after SIGKILL of ffmpeg mid-segment, the partial fragmented MP4 is playable, recovered into the index, and recording resumes', async () => {
@@ -142,15 +154,19 @@ describe.skipIf(!HAVE_FFMPEG)('camera recorder with real ffmpeg', () => {
     await t.rec.start();
     const src = t.source();
     await until(async () => t.of('segment_indexed').length >= 2, 20_000);
+    // under load the start can already stall once (no segment within 2 s of spawning ffmpeg): only
+    // what follows the source's stop counts here
+    const stallsBefore = t.of('recording_stalled').length;
+    const resumesBefore = t.of('recording_resumed').length;
     const stoppedAt = Date.now();
     await src.stop();
-    const stall = (await until(async () => t.of('recording_stalled')[0], 15_000))!;
+    const stall = (await until(async () => t.of('recording_stalled')[stallsBefore], 15_000))!;
     // no closed segment for 2 × 1 s: the last one closed at most one segment before the source stopped
     expect(stall.at - stoppedAt).toBeGreaterThanOrEqual(900);
     expect(stall.at - stall.since).toBeGreaterThanOrEqual(1800);
-    expect(t.of('recording_resumed')).toHaveLength(0);
+    expect(t.of('recording_resumed')).toHaveLength(resumesBefore);
     t.source();
-    const resumed = (await until(async () => t.of('recording_resumed')[0], 20_000))!;
+    const resumed = (await until(async () => t.of('recording_resumed')[resumesBefore], 20_000))!;
     expect(resumed.since).toBeGreaterThanOrEqual(stall.since);
     expect(resumed.at).toBeGreaterThan(stall.at);
     expect(resumed.gapMs).toBeGreaterThan(1000);

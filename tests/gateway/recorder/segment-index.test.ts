@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAY_MS, migrate, SegmentIndex } from '../../../gateway/recorder/segment-index.js';
@@ -166,5 +169,30 @@ describe('segment index', () => {
       { cameraId: 'a', fromMs: T, toMs: T + 10, reason: 'file_missing' },
     ]);
     expect(ix.dropGapsBefore(T + 11)).toBe(1);
+  });
+
+  it('commits an index row without changing the connection durability, even when the insert fails', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-segidx-'));
+    try {
+      const db = new Database(join(dir, 'gateway.db'));
+      dbs.push(db);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      const ix = new SegmentIndex(db);
+      ix.add({ cameraId: 'a', path: '/a/1', startMs: T, endMs: T + 10, bytes: 5 });
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+      // end before start breaks the CHECK: the level is restored on the way out of the failure
+      expect(() => ix.add({ cameraId: 'a', path: '/a/2', startMs: T + 10, endMs: T, bytes: 5 })).toThrow(
+        /CHECK/,
+      );
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+      // committed: another connection sees the first row, not the refused one
+      const other = new Database(join(dir, 'gateway.db'), { readonly: true });
+      dbs.push(other);
+      expect(other.prepare('SELECT path FROM recording_segments').all()).toEqual([{ path: '/a/1' }]);
+    } finally {
+      for (const d of dbs.splice(0)) d.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
