@@ -7,6 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { migrate as applyMigrations } from '../../storage/sqlite/open.js';
+import { relaxedTransaction } from '../../storage/sqlite/relaxed.js';
 
 export type Db = Database.Database;
 
@@ -153,13 +154,8 @@ function prepare(db: Db) {
   };
 }
 
-/** SQLite's `PRAGMA synchronous` value for NORMAL (OFF 0, NORMAL 1, FULL 2, EXTRA 3). */
-const SYNC_NORMAL = 1;
-
 export class SegmentIndex {
   private stmts: ReturnType<typeof prepare> | undefined;
-  /** The connection's synchronous level, read once. */
-  private syncLevel: number | undefined;
 
   constructor(private readonly db: Db) {}
 
@@ -174,8 +170,7 @@ export class SegmentIndex {
   /**
    * Indexes a closed segment; returns undefined when its path is already indexed.
    *
-   * The row is committed without its own fsync (synchronous=NORMAL for this one
-   * statement, then the connection's level again): a row lost to a power cut is
+   * The row is committed without its own fsync (`relaxedTransaction`): a row lost to a power cut is
    * rebuilt from its file, by the recovery pass (files newer than a camera's
    * last row) and by the sweeper's reconciliation (files without a row), and the
    * next durable commit on the connection (outbox, sweeper) syncs it anyway. The
@@ -183,17 +178,12 @@ export class SegmentIndex {
    */
   add(seg: NewSegment): Segment | undefined {
     const s = this.s;
-    this.syncLevel ??= this.db.pragma('synchronous', { simple: true }) as number;
-    const level = this.syncLevel;
-    if (level > SYNC_NORMAL) this.db.pragma('synchronous = NORMAL');
-    try {
-      const row = s.insert.get(seg.cameraId, seg.path, seg.startMs, seg.endMs, seg.bytes) as
-        | { id: number }
-        | undefined;
-      return row ? { ...seg, id: row.id } : undefined;
-    } finally {
-      if (level > SYNC_NORMAL) this.db.pragma(`synchronous = ${level}`);
-    }
+    const row = relaxedTransaction(
+      this.db,
+      () =>
+        s.insert.get(seg.cameraId, seg.path, seg.startMs, seg.endMs, seg.bytes) as { id: number } | undefined,
+    );
+    return row ? { ...seg, id: row.id } : undefined;
   }
 
   byPath(path: string): Segment | undefined {
