@@ -31,6 +31,8 @@ const PROBE_MS = Number(env.SOAK_PROBE_MS ?? 1000);
 const REST_MS = Number(env.SOAK_REST_MS ?? 5000);
 const FLOOR_N = Number(env.SOAK_FLOOR_N ?? 200);
 const DRAIN_S = Number(env.SOAK_DRAIN_S ?? 120);
+/** Share of the run, from its start, left out of the growth figures as warm-up (percent). */
+const WARMUP_PCT = Math.min(90, Math.max(0, Number(env.SOAK_WARMUP_PCT ?? 20)));
 const OUT = env.SOAK_OUT ?? join(tmpdir(), `carewatch-soak-${Date.now()}`);
 
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
@@ -164,6 +166,7 @@ async function main(): Promise<void> {
         sampleS: SAMPLE_S,
         probeMs: PROBE_MS,
         restMs: REST_MS,
+        warmupPct: WARMUP_PCT,
       },
       rows,
       procNames: procs.map((p) => p.name),
