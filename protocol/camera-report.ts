@@ -28,6 +28,12 @@ export const CameraReport = Type.Object(
      */
     diskFreeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
     diskTotalBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    /**
+     * The gateway raises `retention_at_risk` when `forecastDays` falls below
+     * `policyDays` plus this many days (its `degradation.marginDays`); absent
+     * from gateways before this field (their margin is the default, 2).
+     */
+    atRiskMarginDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
   },
   { additionalProperties: true },
 );

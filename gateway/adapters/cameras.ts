@@ -14,7 +14,7 @@ import type { RetentionEvent } from '../retention/events.js';
 import { RetentionPolicy } from '../retention/policy.js';
 import { effectiveSiteDays, RetentionPolicyStore } from '../retention/policy-store.js';
 import { complianceReport } from '../retention/report.js';
-import { RetentionSweeper, type SweepResult } from '../retention/sweeper.js';
+import { DEFAULT_MARGIN_DAYS, RetentionSweeper, type SweepResult } from '../retention/sweeper.js';
 import { type DiskProbe, diskSpaceNow } from '../retention/types.js';
 import { maskCredentials, type OnvifFailure } from './onvif/client.js';
 import { RecorderSet } from './onvif/recorder-set.js';
@@ -359,6 +359,7 @@ export class CameraModule {
         policyDays: r?.policyDays ?? this.policy!.daysFor(c.deviceId),
         forecastDays: r?.forecastDays ?? null,
         ...(disk ? { diskFreeBytes: disk.freeBytes, diskTotalBytes: disk.totalBytes } : {}),
+        atRiskMarginDays: this.deps.config.degradation?.marginDays ?? DEFAULT_MARGIN_DAYS,
       };
     });
   }

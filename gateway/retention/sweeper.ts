@@ -75,6 +75,9 @@ import {
 const log = logger('gateway:retention');
 const HOUR_MS = 3_600_000;
 
+/** By default `retention_at_risk` is raised when the forecast falls below the policy plus this many days. */
+export const DEFAULT_MARGIN_DAYS = 2;
+
 export interface SweeperOptions {
   index: SweepIndex;
   rootDir: string;
@@ -295,7 +298,7 @@ export class RetentionSweeper {
       reserveBytes: reserve,
       rates,
       policy,
-      marginDays: this.o.marginDays ?? 2,
+      marginDays: this.o.marginDays ?? DEFAULT_MARGIN_DAYS,
     });
     this.last = f;
     if (f.atRisk && !this.atRisk) {

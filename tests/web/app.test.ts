@@ -254,7 +254,13 @@ describe('web app in a real browser (Debian Chromium via playwright-core)', () =
       password: env.secrets['site-b'],
     });
     const daysAgo = (d: number) => new Date(Date.now() - d * 24 * 3600_000).toISOString();
-    const cam = (deviceId: string, zone: string, keptDays: number, forecastDays: number) => ({
+    const cam = (
+      deviceId: string,
+      zone: string,
+      keptDays: number,
+      forecastDays: number,
+      margin?: number,
+    ) => ({
       deviceId,
       type: 'camera',
       zone,
@@ -266,6 +272,7 @@ describe('web app in a real browser (Debian Chromium via playwright-core)', () =
       forecastDays,
       diskFreeBytes: 3 * 2 ** 30,
       diskTotalBytes: 100 * 2 ** 30,
+      ...(margin !== undefined ? { atRiskMarginDays: margin } : {}),
     });
     await b.publishAsync(
       siteTopic('site-b', 'inventory'),
@@ -274,7 +281,12 @@ describe('web app in a real browser (Debian Chromium via playwright-core)', () =
         siteId: 'site-b',
         gatewayId: 'gw-site-b',
         ts: new Date().toISOString(),
-        devices: [cam('cam-new', 'entrance', 12, 40), cam('cam-full', 'canteen', 33, 31)],
+        devices: [
+          cam('cam-new', 'entrance', 12, 40),
+          cam('cam-full', 'canteen', 33, 31),
+          // 40 days of forecast is fine with the default margin (30 + 2) but not with this gateway's 14
+          cam('cam-wide', 'corridor', 35, 40, 14),
+        ],
       }),
       { qos: 1, retain: true },
     );
@@ -288,10 +300,11 @@ describe('web app in a real browser (Debian Chromium via playwright-core)', () =
     };
     await expect
       .poll(() => page.locator('#retention-table tr[data-site="site-b"]').count(), { timeout: 10_000 })
-      .toBe(2);
+      .toBe(3);
     expect(await state('site-a', 'cam-entrance')).toBe('ok');
     expect(await state('site-b', 'cam-new')).toBe('short');
     expect(await state('site-b', 'cam-full')).toBe('at_risk');
+    expect(await state('site-b', 'cam-wide')).toBe('at_risk');
     const full = page.locator('#retention-table tr[data-camera="cam-full"]');
     expect(await full.locator('td.kept').textContent()).toBe('33');
     expect(await full.locator('td.forecast').textContent()).toBe('31');

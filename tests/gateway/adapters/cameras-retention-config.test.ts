@@ -220,5 +220,8 @@ describe('degradation config', () => {
     expect(retentionStates(byDefault)).toEqual([]); // 60 days ≥ 30 + 2
     expect(retentionStates(wide)).toEqual(['at_risk']); // 60 days < 30 + 60
     expect(degraded(wide)).toEqual([]); // far above the reserve: recording untouched
+    // each camera report carries the margin, so the web page judges "at risk" as the gateway does
+    expect(byDefault.cams.inventory().map((c) => c.atRiskMarginDays)).toEqual([2]);
+    expect(wide.cams.inventory().map((c) => c.atRiskMarginDays)).toEqual([60]);
   }, 30_000);
 });

@@ -14,6 +14,8 @@ interface Camera {
   continuityPct: number;
   diskFreeBytes?: number;
   diskTotalBytes?: number;
+  /** The gateway's own margin (its `degradation.marginDays`); older gateways do not send it. */
+  atRiskMarginDays?: number;
 }
 interface SiteCoverage {
   siteId: string;
@@ -22,17 +24,24 @@ interface SiteCoverage {
   otherCameras?: Camera[];
 }
 
-/** The gateway raises `retention_at_risk` when the forecast falls below the policy plus this margin. */
-const AT_RISK_MARGIN_DAYS = 2;
+/**
+ * The gateway raises `retention_at_risk` when the forecast falls below the
+ * policy plus its margin; this is the gateway's default, for reports that do
+ * not carry the margin.
+ */
+const DEFAULT_AT_RISK_MARGIN_DAYS = 2;
 const FLOOR_DAYS = 30;
 
 export type RetentionState = 'ok' | 'short' | 'at_risk';
 
 /** Short: less footage kept than the policy asks; at risk: the disk will not hold the policy much longer. */
-export function retentionState(c: Pick<Camera, 'daysKept' | 'policyDays' | 'forecastDays'>): RetentionState {
+export function retentionState(
+  c: Pick<Camera, 'daysKept' | 'policyDays' | 'forecastDays' | 'atRiskMarginDays'>,
+): RetentionState {
   const policy = Math.max(FLOOR_DAYS, c.policyDays);
   if (c.daysKept < policy) return 'short';
-  if (c.forecastDays !== null && c.forecastDays < policy + AT_RISK_MARGIN_DAYS) return 'at_risk';
+  const margin = c.atRiskMarginDays ?? DEFAULT_AT_RISK_MARGIN_DAYS;
+  if (c.forecastDays !== null && c.forecastDays < policy + margin) return 'at_risk';
   return 'ok';
 }
 
