@@ -1,11 +1,13 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { registerLoopDelay } from './event-loop-metrics.js';
 
 /**
  * How often the event-loop lag is sampled. prom-client's default (10 ms) is a
  * timer that wakes the process 100 times a second: on a gateway that is
  * otherwise idle between segments, that timer was most of its CPU (measured
  * with 64 cameras, see docs/benchmarks.md). A 100 ms sample still sees every
- * stall longer than 100 ms and shorter ones in proportion.
+ * stall longer than 100 ms and shorter ones in proportion (the figures are how
+ * late a sample came, see `registerLoopDelay`).
  */
 export const EVENT_LOOP_SAMPLE_MS = 100;
 
@@ -17,12 +19,16 @@ export class Metrics {
   private readonly histograms = new Map<string, Histogram>();
 
   constructor(opts: { defaults?: boolean; prefix?: string; eventLoopSampleMs?: number } = {}) {
-    if (opts.defaults)
+    if (opts.defaults) {
+      const prefix = opts.prefix ?? 'carewatch_';
       collectDefaultMetrics({
         register: this.registry,
-        prefix: opts.prefix ?? 'carewatch_',
-        eventLoopMonitoringPrecision: opts.eventLoopSampleMs ?? EVENT_LOOP_SAMPLE_MS,
+        prefix,
+        // its own delay histogram is replaced below; a slow timer keeps it from waking the process
+        eventLoopMonitoringPrecision: 60_000,
       });
+      registerLoopDelay(this.registry, prefix, opts.eventLoopSampleMs ?? EVENT_LOOP_SAMPLE_MS);
+    }
   }
 
   counter(name: string, help: string, labelNames: string[] = []): Counter {
