@@ -1,19 +1,27 @@
 import { ConfigError, isCarewatchError } from '../lib/errors.js';
+import { armExitDeadline } from '../lib/exit-deadline.js';
 import { logger } from '../lib/logger.js';
 
 const log = logger('cli');
 
-/** Runs a long-lived service until SIGINT/SIGTERM, then stops it gracefully. */
+/**
+ * Runs a long-lived service until SIGINT/SIGTERM, then stops it gracefully:
+ * `graceMs` for the service to stop (then exit 1), and a hard deadline
+ * `killMs` after the signal that holds even when the main thread is stuck
+ * (see `armExitDeadline`).
+ */
 export async function runService(
   name: string,
   svc: { start(): Promise<void>; stop(): Promise<void> },
+  limits: { graceMs?: number; killMs?: number } = {},
 ): Promise<void> {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, `${name} shutting down`);
-    const force = setTimeout(() => process.exit(1), 15_000);
+    armExitDeadline(limits.killMs ?? 20_000);
+    const force = setTimeout(() => process.exit(1), limits.graceMs ?? 15_000);
     force.unref();
     try {
       await svc.stop();
