@@ -9,6 +9,7 @@ import { haveChromium, launchChromium } from '../../lib/testkit/browser.js';
 import { ROOT } from '../../lib/testkit/procs.js';
 import { buildEnvelope, type Envelope, siteTopic } from '../../protocol/index.js';
 import { inProcessCentral } from '../helpers/central.js';
+import { buildWebApp, openLoggedIn } from '../helpers/web.js';
 
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 
@@ -38,34 +39,12 @@ describe('web app in a real browser (Debian Chromium via playwright-core)', () =
       },
     });
 
-  async function loginAs(username: string): Promise<Page> {
-    const ctx = await browser.newContext({
-      acceptDownloads: true,
-      locale: 'zh-CN',
-      viewport: { width: 1400, height: 900 },
-    });
-    const page = await ctx.newPage();
-    page.on('dialog', (d) => void d.accept('已到场处理'));
-    await page.goto(env.base);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', pw[username]!);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('#alert-board');
-    await page.waitForSelector('#conn.up');
-    return page;
-  }
+  const loginAs = (username: string): Promise<Page> =>
+    openLoggedIn(browser, env.base, username, pw[username]!, { answer: '已到场处理', acceptDownloads: true });
 
   beforeAll(async () => {
     if (!haveChromium()) throw new Error('Chromium missing: .ci/run installs Debian chromium');
-    try {
-      execFileSync(
-        'npx',
-        ['vite', 'build', '--config', 'dashboard/web/vite.config.ts', '--logLevel', 'warn'],
-        { cwd: ROOT },
-      );
-    } catch (err) {
-      throw new Error(`web app build failed: ${String(err)}`);
-    }
+    buildWebApp();
     mkdirSync(SHOTS, { recursive: true });
     env = await inProcessCentral({ sites: ['site-a', 'site-b'] });
     await addRegion({ dataDir: env.dir, id: 'D1', name: '示范区', level: 'district' });

@@ -8,6 +8,7 @@ import { ROOT } from '../../lib/testkit/procs.js';
 import { ffmpegAvailable, freeUdpPort, type Source, startUdpSource } from '../gateway/recorder/media.js';
 import { type Proc, requireBuild, tempDir, until } from '../helpers/procs.js';
 import { api, login, type Setup, setupSite, startCentral, startGateway } from '../helpers/site.js';
+import { openLoggedIn } from '../helpers/web.js';
 
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 
@@ -81,14 +82,7 @@ describe('footage in a real browser', () => {
     }, 40_000);
     await new Promise((r) => setTimeout(r, 4000));
     browser = await launchChromium();
-    const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
-    page = await ctx.newPage();
-    page.on('dialog', (d) => void d.accept(''));
-    await page.goto(s.base);
-    await page.fill('input[name=username]', 'admin');
-    await page.fill('input[name=password]', s.adminPassword);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('#alert-board');
+    page = await openLoggedIn(browser, s.base, 'admin', s.adminPassword, { waitLive: false });
     mkdirSync(SHOTS, { recursive: true });
   }, 120_000);
 

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
@@ -8,6 +7,7 @@ import { haveChromium, launchChromium } from '../../lib/testkit/browser.js';
 import { ROOT } from '../../lib/testkit/procs.js';
 import { buildEnvelope, type Envelope, siteTopic } from '../../protocol/index.js';
 import { inProcessCentral } from '../helpers/central.js';
+import { buildWebApp, openLoggedIn } from '../helpers/web.js';
 
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 
@@ -38,10 +38,11 @@ describe('live alert board: sound, notification, countdown, reconnect (Chromium)
     username: string,
     opts: { routeWs?: (ws: WebSocketRoute) => void } = {},
   ): Promise<Page> {
-    const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
     // a headless browser has no speaker and no notification centre: record what the page asks of them
-    await ctx.addInitScript({
-      content: `
+    return openLoggedIn(browser, env.base, username, pw[username]!, {
+      answer: '收到',
+      routeWs: opts.routeWs,
+      initScript: `
         window.__beeps = 0;
         window.__notes = [];
         const Real = window.AudioContext;
@@ -54,25 +55,13 @@ describe('live alert board: sound, notification, countdown, reconnect (Chromium)
           constructor(title, o) { window.__notes.push({ title, body: o && o.body }); }
         };`,
     });
-    const page = await ctx.newPage();
-    if (opts.routeWs) await page.routeWebSocket(/\/api\/ws$/, opts.routeWs);
-    page.on('dialog', (d) => void d.accept('收到'));
-    await page.goto(env.base);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', pw[username]!);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('#alert-board');
-    await page.waitForSelector('#conn.up');
-    return page;
   }
   const beeps = (p: Page) => p.evaluate('window.__beeps') as Promise<number>;
   const notes = (p: Page) => p.evaluate('window.__notes') as Promise<Array<{ title: string; body?: string }>>;
 
   beforeAll(async () => {
     if (!haveChromium()) throw new Error('Chromium missing: .ci/run installs Debian chromium');
-    execFileSync('npx', ['vite', 'build', '--config', 'dashboard/web/vite.config.ts', '--logLevel', 'warn'], {
-      cwd: ROOT,
-    });
+    buildWebApp();
     env = await inProcessCentral({ sites: ['site-a'] });
     await addRegion({ dataDir: env.dir, id: 'D1', name: '示范区', level: 'district' });
     await env.central.store.registry.upsertSite({ id: 'site-a', name: '阳光养老院', region: 'D1' });
