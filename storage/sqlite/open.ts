@@ -11,11 +11,24 @@ export interface Migration {
 }
 
 /**
+ * SQLite's own page cache per connection, in KiB. better-sqlite3 builds SQLite
+ * with 16 MiB per connection (`SQLITE_DEFAULT_CACHE_SIZE=-16000`): a central
+ * holds three or four connections, and each cache filled as its file grew, a
+ * resident-memory climb that lasted as long as the files stayed under 16 MiB
+ * (the soak's "growth after warm-up", see docs/benchmarks.md). The files are
+ * in the operating system's cache anyway; a miss here costs a read() of it.
+ */
+export const DEFAULT_CACHE_KIB = 4096;
+
+/**
  * Opens an SQLite file in WAL mode. `synchronous=FULL` (an fsync per commit)
  * is for stores that acknowledge on commit and must survive a power cut;
  * writers batch commits (group commit) to pay for it once per batch.
  */
-export function openDatabase(path: string, opts: { synchronous?: 'NORMAL' | 'FULL' } = {}): Db {
+export function openDatabase(
+  path: string,
+  opts: { synchronous?: 'NORMAL' | 'FULL'; cacheKiB?: number } = {},
+): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db: Db;
   try {
@@ -33,6 +46,7 @@ export function openDatabase(path: string, opts: { synchronous?: 'NORMAL' | 'FUL
   db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = -${Math.max(64, Math.round(opts.cacheKiB ?? DEFAULT_CACHE_KIB))}`);
   return db;
 }
 
