@@ -98,7 +98,14 @@ describe('MediaModule: event clips through a durable upload queue', () => {
         recordingsDir: join(dir.path, 'rec'),
         segmentSeconds: 2,
         clips: { beforeS: 1, afterS: 1 },
-        devices: [{ deviceId: 'cam-1', zone: 'corridor', streamUrl: 'udp://127.0.0.1:9', covers: ['btn-1'] }],
+        devices: [
+          {
+            deviceId: 'cam-1',
+            zone: 'corridor',
+            streamUrl: 'udp://127.0.0.1:9',
+            covers: ['btn-1', 'fire-panel-1'],
+          },
+        ],
       }),
     ) as CamerasConfig;
     const outbox = new Outbox(db, 'site-a');
@@ -190,6 +197,37 @@ describe('MediaModule: event clips through a durable upload queue', () => {
     expect(existsSync(row.path)).toBe(false);
     expect(index.totals('cam-1').segments).toBe(3);
   }, 60_000);
+
+  it('a new fire alarm from a covered panel gets a clip; a restore, a trouble report or an uncovered panel does not', async () => {
+    const port = await freePort();
+    const { dir, db, index, outbox, make } = setup(port);
+    const now = Date.now();
+    makeSegments(join(dir.path, 'rec', 'cam-1'), index, now - 6000);
+    const media = make();
+    await media.start();
+    const alarm = (deviceId: string, category: 'fire' | 'trouble', qualifier: 'new' | 'restore') =>
+      outbox.add({
+        kind: 'panel_alarm',
+        deviceId,
+        ts: new Date(now - 3000),
+        data: { protocol: 'gb26875', category, qualifier, code: `part:${category}`, zone: '3F' },
+      });
+    const fire = await alarm('fire-panel-1', 'fire', 'new');
+    await alarm('fire-panel-1', 'fire', 'restore');
+    await alarm('fire-panel-1', 'trouble', 'new');
+    await alarm('fire-panel-9', 'fire', 'new');
+    await until(
+      async () =>
+        (db.prepare('SELECT count(*) AS n FROM media_jobs').get() as { n: number }).n > 0 ? true : undefined,
+      10_000,
+    );
+    await new Promise((r) => setTimeout(r, 300)); // any further job would have been added with the first
+    await media.stop();
+    const jobs = db.prepare('SELECT kind, camera_id, event_id, event_kind FROM media_jobs').all();
+    expect(jobs).toEqual([
+      { kind: 'clip', camera_id: 'cam-1', event_id: fire.id, event_kind: 'panel_alarm' },
+    ]);
+  }, 30_000);
 
   it('gives up on a clip the central refuses, and on a call with no footage, saying why', async () => {
     const port = await freePort();
