@@ -7,12 +7,7 @@ import { stopOrphanFfmpeg } from '../../gateway/recorder/recovery.js';
 import type { Gap, Segment } from '../../gateway/recorder/segment-index.js';
 import { SegmentIndex } from '../../gateway/recorder/segment-index.js';
 import { startFleet } from '../../simulators/onvif/fleet.js';
-import {
-  ffmpegAvailable,
-  freeUdpPort,
-  probe,
-  startUdpSource,
-} from '../gateway/recorder/media.js';
+import { ffmpegAvailable, freeUdpPort, probe, startUdpSource } from '../gateway/recorder/media.js';
 import { type Proc, requireBuild, tempDir, until } from '../helpers/procs.js';
 import { type Setup, setupSite, startCentral, startGateway } from '../helpers/site.js';
 
