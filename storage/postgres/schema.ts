@@ -266,4 +266,11 @@ CREATE TABLE alert_key_seq (
     version: 8,
     sql: `ALTER TABLE alerts ADD COLUMN repeat_count INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    // SQLite's migration 9 adds the cross-site list indexes this schema had from the start
+    // (events_received, alerts_opened); kept as a version so both stores count the same
+    version: 9,
+    sql: `CREATE INDEX IF NOT EXISTS events_received ON events(received_at, n);
+CREATE INDEX IF NOT EXISTS alerts_opened ON alerts(opened_at);`,
+  },
 ];
