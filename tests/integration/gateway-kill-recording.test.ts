@@ -7,7 +7,14 @@ import { stopOrphanFfmpeg } from '../../gateway/recorder/recovery.js';
 import type { Gap, Segment } from '../../gateway/recorder/segment-index.js';
 import { SegmentIndex } from '../../gateway/recorder/segment-index.js';
 import { startFleet } from '../../simulators/onvif/fleet.js';
-import { ffmpegAvailable, freeUdpPort, probe, startUdpSource } from '../gateway/recorder/media.js';
+import {
+  ffmpegAvailable,
+  freeUdpPort,
+  probe,
+  ffmpegProcessesWith as processesWith,
+  running,
+  startUdpSource,
+} from '../gateway/recorder/media.js';
 import { type Proc, requireBuild, tempDir, until } from '../helpers/procs.js';
 import { type Setup, setupSite, startCentral, startGateway } from '../helpers/site.js';
 
@@ -21,33 +28,6 @@ import { type Setup, setupSite, startCentral, startGateway } from '../helpers/si
 
 const CAM = 'cam-kill';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Pids of the running (non-zombie) processes whose command line contains `needle`. */
-function processesWith(needle: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (cmd[0]?.endsWith('ffmpeg') && cmd.some((a) => a.includes(needle)) && running(pid)) out.push(pid);
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-/** Exists in /proc and is not a zombie (an orphan's zombie may wait for a PID 1 that does not reap). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function ppidOf(pid: number): number | undefined {
   try {

@@ -1,6 +1,7 @@
 /** Live test sources for the recorder tests: a second ffmpeg publishing MPEG-TS to 127.0.0.1. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -114,6 +115,33 @@ export function alive(pid: number | undefined): boolean {
   try {
     process.kill(pid, 0);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of the running (non-zombie) ffmpeg processes with an argument containing `needle`. */
+export function ffmpegProcessesWith(needle: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (cmd[0]?.endsWith('ffmpeg') && cmd.some((a) => a.includes(needle)) && running(pid)) out.push(pid);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+/** Exists in /proc and is not a zombie (an orphan's zombie may wait for a PID 1 that does not reap). */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }

@@ -6,7 +6,7 @@
  * part it wrote (one 1 s fragment) is recovered into the index and plays, and
  * the recorder starts a new ffmpeg that records on.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraModule } from '../../../../gateway/adapters/cameras.js';
@@ -19,7 +19,7 @@ import { liveFfmpegCount } from '../../../../simulators/onvif/ffmpeg.js';
 import { type Fleet, startFleet } from '../../../../simulators/onvif/fleet.js';
 import { type Db, openDatabase } from '../../../../storage/sqlite/open.js';
 import { tempDir, until } from '../../../helpers/procs.js';
-import { ffmpegAvailable, probe } from '../../recorder/media.js';
+import { ffmpegAvailable, ffmpegProcessesWith, probe } from '../../recorder/media.js';
 
 const PASSWORD = 'kill-test-secret';
 let fleet: Fleet;
@@ -30,21 +30,7 @@ const recordings = join(dir.path, 'rec');
 const incoming = join(recordings, 'cam-door', 'incoming');
 
 /** Pids of the ffmpeg processes writing into this camera's incoming directory. */
-function recorderPids(): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      if (cmd.startsWith('ffmpeg') || cmd.includes('/ffmpeg\0')) {
-        if (cmd.includes(incoming)) out.push(Number(p));
-      }
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
+const recorderPids = () => ffmpegProcessesWith(incoming);
 
 beforeAll(async () => {
   expect(ffmpegAvailable(), 'ffmpeg is installed by .ci/run').toBe(true);
