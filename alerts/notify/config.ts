@@ -176,6 +176,18 @@ export const NotifyConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * Several central instances sharing one PostgreSQL notification log: each
+     * renews a lease every `renewS`; the pending notifications of an instance
+     * that has not renewed for `expireS` are adopted and sent by a live one.
+     */
+    lease: Type.Object(
+      {
+        renewS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 10 }),
+        expireS: Type.Number({ exclusiveMinimum: 0, maximum: 86_400, default: 60 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     grouping: Type.Object(
       {
         /** Window per site and channel. */
@@ -229,6 +241,10 @@ export function parseNotifyConfig(value: unknown, source = 'notify'): NotifyConf
       if (!r.channels.includes(ch))
         throw new ConfigError(`${source}: /routes/${i}/recipients/${ch}: not one of the route's channels`);
     }
+  }
+  if (top.lease.expireS < 2 * top.lease.renewS) {
+    // one late renewal must not hand a live instance's notifications to another
+    throw new ConfigError(`${source}: /lease/expireS: must be at least twice renewS`);
   }
   if (top.retry.maxDelayMs < top.retry.baseDelayMs) {
     throw new ConfigError(`${source}: /retry/maxDelayMs: must be >= baseDelayMs`);

@@ -71,6 +71,8 @@ export class NotificationDispatcher {
   private readonly tasks = new Set<Promise<unknown>>();
   /** Entries resumed after a restart, to carry their earlier attempts and creation time on. */
   private readonly attemptsBefore = new Map<string, LogEntry>();
+  private leaseTimer: { cancel(): void } | null = null;
+  private leaseTick: Promise<void> | null = null;
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -112,16 +114,14 @@ export class NotificationDispatcher {
       );
     }
     this.running = true;
+    // a shared log: take the lease before anything is claimed, so no live instance adopts from this one
+    await this.deps.log.renew?.(this.leaseMs);
     const pending = this.deps.log.resumable
       ? await this.deps.log.resumable(100_000)
       : await this.deps.log.list({ status: 'pending', limit: 100_000 });
-    for (const e of pending.reverse()) {
-      const lane = this.lanes.get(e.channel);
-      if (!lane) continue;
-      this.attemptsBefore.set(`${e.channel}\u0000${e.dedupKey}`, e);
-      lane.submit({ notification: e.notification, recipients: e.recipients });
-    }
+    this.resume(pending);
     if (pending.length > 0) log.info({ count: pending.length }, 'resending notifications left pending');
+    if (this.deps.log.renew && this.deps.log.adopt) this.scheduleLease();
     if (this.deps.bus) {
       const offAlerts = this.deps.bus.on('alert.changed', (notice) => {
         this.track(this.notify(notice));
@@ -138,14 +138,79 @@ export class NotificationDispatcher {
     }
   }
 
-  /** Stops taking notices, cancels timers, waits for sends in flight; unsent ones stay pending. */
+  /**
+   * Stops taking notices, cancels timers, waits for sends in flight; unsent
+   * ones stay pending. A shared log's lease is given up, so a live instance
+   * adopts them at once (a restart of this one resumes those still its own).
+   */
   async stop(): Promise<void> {
+    const wasRunning = this.running;
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.running = false;
+    this.leaseTimer?.cancel();
+    this.leaseTimer = null;
+    await this.leaseTick;
     await Promise.allSettled([...this.tasks]);
     await Promise.all([...this.lanes.values()].map((l) => l.stop()));
     this.lanes = new Map();
+    if (wasRunning && this.deps.log.release) {
+      await this.deps.log
+        .release()
+        .catch((err) => log.warn({ err: errorMessage(err) }, 'notification lease not released'));
+    }
+  }
+
+  private get leaseMs(): number {
+    return this.deps.config.lease.expireS * 1000;
+  }
+
+  /** Submits entries left pending (by an earlier run of this instance, or adopted) to their lanes. */
+  private resume(newestFirst: LogEntry[]): void {
+    for (const e of [...newestFirst].reverse()) {
+      const lane = this.lanes.get(e.channel);
+      if (!lane) continue;
+      this.attemptsBefore.set(`${e.channel}\u0000${e.dedupKey}`, e);
+      lane.submit({ notification: e.notification, recipients: e.recipients });
+    }
+  }
+
+  private scheduleLease(): void {
+    if (!this.running) return;
+    this.leaseTimer = this.clock.setTimeout(() => {
+      this.leaseTick = this.renewAndAdopt().finally(() => {
+        this.leaseTick = null;
+        this.scheduleLease();
+      });
+    }, this.deps.config.lease.renewS * 1000);
+  }
+
+  /** Renews this instance's lease, then adopts the pending notifications of instances whose lease lapsed. */
+  private async renewAndAdopt(): Promise<void> {
+    const { renew, adopt } = this.deps.log;
+    if (!renew || !adopt || !this.running) return;
+    try {
+      if (!(await renew.call(this.deps.log, this.leaseMs))) {
+        this.deps.metrics
+          ?.counter('carewatch_notify_lease_lapsed_total', 'Times this instance renewed its lease too late')
+          .inc();
+        log.warn(
+          { expireS: this.deps.config.lease.expireS },
+          'notification lease renewed too late: another instance may have adopted and sent what this one still holds',
+        );
+      }
+      if (!this.running) return;
+      const adopted = await adopt.call(this.deps.log, this.leaseMs, 100_000);
+      // when stopping meanwhile, they stay pending as this instance's: released below, adopted again
+      if (adopted.length === 0 || !this.running) return;
+      this.resume(adopted);
+      this.deps.metrics
+        ?.counter('carewatch_notify_adopted_total', 'Pending notifications adopted from a lapsed instance')
+        .inc(adopted.length);
+      log.warn({ count: adopted.length }, 'adopted pending notifications of an instance whose lease lapsed');
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'notification lease renewal or adoption failed; retried');
+    }
   }
 
   private track(p: Promise<unknown>): void {

@@ -52,6 +52,20 @@ export interface NotificationLog {
    * live instance is still delivering.
    */
   resumable?(limit: number): Promise<LogEntry[]>;
+  /**
+   * A log shared by several instances: renews this instance's lease and
+   * answers whether it was still held (false when more than `leaseMs` passed
+   * since the last renewal: others may have adopted its pending entries).
+   */
+  renew?(leaseMs: number): Promise<boolean>;
+  /**
+   * A log shared by several instances: takes over the pending entries of
+   * instances whose lease lapsed more than `leaseMs` ago and answers them,
+   * newest first; each entry goes to one adopter only.
+   */
+  adopt?(leaseMs: number, limit: number): Promise<LogEntry[]>;
+  /** A log shared by several instances: gives the lease up, so live instances adopt at once. */
+  release?(): Promise<void>;
 }
 
 function matches(e: LogEntry, q: LogQuery): boolean {

@@ -28,6 +28,12 @@ export const NOTIFY_MIGRATIONS: Array<{ version: number; sql: string }> = [
       CREATE INDEX notifications_alert ON notifications (alert_id, created_at);
     `,
   },
+  {
+    // PostgreSQL's version 2 (leases of instances sharing one log), mirrored so both schemas
+    // keep one version sequence; an SQLite log has one writer, which never adopts from another
+    version: 2,
+    sql: `CREATE TABLE notify_instances (id TEXT PRIMARY KEY, heartbeat_at INTEGER NOT NULL);`,
+  },
 ];
 
 interface Row {

@@ -85,6 +85,9 @@ const fromRow = (r: Row): LogEntry => ({
   notification: JSON.parse(r.notification) as LogEntry['notification'],
 });
 
+/** Milliseconds since the epoch on the database's clock, so instances' clocks need not agree. */
+const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
 /**
  * The notification log on PostgreSQL (primary key (dedup_key, channel)),
  * shared by the central instances. `claim` is INSERT ... ON CONFLICT DO
@@ -92,6 +95,11 @@ const fromRow = (r: Row): LogEntry => ({
  * insert wins and the others wait for it to commit and then get false, so
  * each notification is sent by one instance only. The claiming instance
  * (`owner`, stable across its restarts) is the one that resends it.
+ *
+ * Each instance renews a lease in `notify_instances`; the pending entries of
+ * an instance that stopped renewing (killed, its machine gone) are adopted by
+ * a live one: an UPDATE of the owner that re-checks, row by row, that the
+ * owner is still the lapsed one, so two adopters never take the same entry.
  */
 export class PgNotificationLog implements NotificationLog {
   constructor(
@@ -136,6 +144,43 @@ export class PgNotificationLog implements NotificationLog {
       args,
     );
     return r.rows.map(fromRow);
+  }
+
+  async renew(leaseMs: number): Promise<boolean> {
+    const r = await this.pool.query<{ before: string | null; now: string }>(
+      `WITH before AS (SELECT heartbeat_at FROM notify_instances WHERE id = $1)
+       INSERT INTO notify_instances (id, heartbeat_at) VALUES ($1, ${NOW_MS})
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at
+       RETURNING (SELECT heartbeat_at FROM before) AS before, heartbeat_at AS now`,
+      [this.owner],
+    );
+    const row = r.rows[0]!;
+    return row.before === null || Number(row.now) - Number(row.before) <= leaseMs;
+  }
+
+  async adopt(leaseMs: number, limit: number): Promise<LogEntry[]> {
+    const r = await this.pool.query<Row>(
+      `WITH lapsed AS (
+         SELECT id FROM notify_instances WHERE id <> $1 AND heartbeat_at < ${NOW_MS} - $2
+       ), picked AS (
+         SELECT dedup_key, channel FROM notifications
+         WHERE status = 'pending' AND owner IN (SELECT id FROM lapsed)
+         ORDER BY created_at DESC, n DESC LIMIT $3
+       )
+       UPDATE notifications t SET owner = $1
+       FROM picked p
+       WHERE t.dedup_key = p.dedup_key AND t.channel = p.channel
+         AND t.status = 'pending' AND t.owner IN (SELECT id FROM lapsed)
+       RETURNING ${COLUMNS.map((c) => `t.${c}`).join(', ')}, t.n`,
+      [this.owner, leaseMs, limit],
+    );
+    return (r.rows as Array<Row & { n: string }>)
+      .sort((a, b) => b.created_at - a.created_at || Number(b.n) - Number(a.n))
+      .map(fromRow);
+  }
+
+  async release(): Promise<void> {
+    await this.pool.query('UPDATE notify_instances SET heartbeat_at = 0 WHERE id = $1', [this.owner]);
   }
 
   async resumable(limit: number): Promise<LogEntry[]> {

@@ -122,7 +122,8 @@ CREATE INDEX hazard_false_alarms_source ON hazard_false_alarms(site_id, source, 
  * Applied with `migrate(pool, PG_NOTIFY_MIGRATIONS, 'notify_migrations')`.
  * Two columns SQLite does not have: `n` orders entries with the same
  * created_at (SQLite uses its rowid); `owner` is the instance that claimed
- * the entry, which alone resends it after a restart.
+ * the entry, which alone resends it after a restart, unless its lease in
+ * `notify_instances` lapses and a live instance adopts it.
  */
 export const PG_NOTIFY_MIGRATIONS: Migration[] = [
   {
@@ -151,6 +152,16 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_owner_pending ON notifications(owner, created_at) WHERE status = 'pending';
 CREATE INDEX notifications_status ON notifications(status, created_at);
 CREATE INDEX notifications_alert ON notifications(alert_id, created_at);
+`,
+  },
+  {
+    // each instance's lease: a pending entry whose owner stopped renewing is adopted by a live one
+    version: 2,
+    sql: `
+CREATE TABLE notify_instances (
+  id TEXT PRIMARY KEY,
+  heartbeat_at BIGINT NOT NULL
+);
 `,
   },
 ];

@@ -73,7 +73,7 @@ describe.skipIf(unavailable !== null)(
         for (const m of [...ACCIDENT_MIGRATIONS, ...HAZARD_MIGRATIONS, ...NOTIFY_MIGRATIONS])
           lite.exec(m.sql);
         const tables = ['accidents', 'accident_reports', 'hazards', 'hazard_log', 'hazard_watches'];
-        tables.push('hazard_false_alarms', 'notifications');
+        tables.push('hazard_false_alarms', 'notifications', 'notify_instances');
         for (const t of tables) {
           const liteCols = (lite.pragma(`table_info(${t})`) as Array<{ name: string }>).map((c) => c.name);
           const r = await sql(
@@ -119,14 +119,101 @@ describe.skipIf(unavailable !== null)(
       }
     });
 
+    it('hands the pending entries of an instance whose lease lapsed to one live instance', async () => {
+      const url = await server!.createDatabase();
+      const open = (id: string) => openPostgresSafetyStore(url, { instanceId: id });
+      const [a, b, c] = [await open('central-0'), await open('central-1'), await open('central-2')];
+      try {
+        const [la, lb, lc] = [a.notifyLog(), b.notifyLog(), c.notifyLog()];
+        for (const l of [la, lb, lc]) expect(await l.renew!(60_000)).toBe(true);
+        for (let i = 0; i < 3; i++)
+          expect(await la.claim(logEntry(`al-${i}`, { createdAt: T0 + i }))).toBe(true);
+        await la.record(logEntry('al-done', { status: 'delivered', createdAt: T0 + 9 }));
+        expect(await lb.claim(logEntry('al-b', { createdAt: T0 + 5 }))).toBe(true);
+        // A renewed a moment ago: nothing to adopt under a one-minute lease
+        expect(await lb.adopt!(60_000, 100)).toEqual([]);
+        await new Promise((r) => setTimeout(r, 250));
+        expect(await lb.renew!(200)).toBe(false); // B too was late for a 200 ms lease
+        // under a 200 ms lease A has lapsed (B has just renewed): B takes A's pending entries, newest first
+        const adopted = await lb.adopt!(200, 100);
+        expect(adopted.map((e) => e.alertId)).toEqual(['al-2', 'al-1', 'al-0']);
+        expect(adopted[0]).toMatchObject({
+          status: 'pending',
+          channel: 'webhook',
+          recipients: logEntry('x').recipients,
+        });
+        expect(await lc.adopt!(200, 100)).toEqual([]); // taken once
+        expect((await lb.resumable!(100)).map((e) => e.alertId)).toEqual(['al-b', 'al-2', 'al-1', 'al-0']);
+        expect(await la.resumable!(100)).toEqual([]);
+        // A comes back: it learns its lease had lapsed and has nothing left to resend
+        expect(await la.renew!(200)).toBe(false);
+        expect(await la.renew!(60_000)).toBe(true);
+        // a graceful stop gives the lease up: adopted at once, whatever the lease length
+        await lb.release!();
+        expect((await lc.adopt!(60_000, 2)).map((e) => e.alertId)).toEqual(['al-b', 'al-2']);
+        expect((await lc.adopt!(60_000, 100)).map((e) => e.alertId)).toEqual(['al-1', 'al-0']);
+        const all = await la.list({ limit: 100 });
+        expect(all.find((e) => e.alertId === 'al-done')?.status).toBe('delivered');
+        const owners = await sql(url, 'SELECT alert_id, owner FROM notifications ORDER BY alert_id');
+        expect(owners.rows).toEqual([
+          { alert_id: 'al-0', owner: 'central-2' },
+          { alert_id: 'al-1', owner: 'central-2' },
+          { alert_id: 'al-2', owner: 'central-2' },
+          { alert_id: 'al-b', owner: 'central-2' },
+          { alert_id: 'al-done', owner: 'central-0' },
+        ]);
+      } finally {
+        await Promise.all([a.close(), b.close(), c.close()]);
+      }
+    });
+
+    it('never gives one entry to two adopters racing for a lapsed instance', async () => {
+      const url = await server!.createDatabase();
+      const dead = await openPostgresSafetyStore(url, { instanceId: 'dead' });
+      const live = await Promise.all(
+        [1, 2, 3, 4].map((i) => openPostgresSafetyStore(url, { instanceId: `live-${i}` })),
+      );
+      try {
+        await dead.notifyLog().renew!(60_000);
+        const n = 300;
+        await dead
+          .notifyLog()
+          .record(...Array.from({ length: n }, (_, i) => logEntry(`al-${i}`, { createdAt: T0 + i })));
+        await dead.notifyLog().release!();
+        for (const s of live) await s.notifyLog().renew!(60_000);
+        // four adopters at once, each taking at most 40 per round, until nothing is left
+        const got = new Map<string, string>();
+        for (let round = 0; round < 10; round++) {
+          const answers = await Promise.all(live.map((s) => s.notifyLog().adopt!(60_000, 40)));
+          for (const [i, entries] of answers.entries()) {
+            for (const e of entries) {
+              expect(got.has(e.alertId), `${e.alertId} adopted twice`).toBe(false);
+              got.set(e.alertId, `live-${i + 1}`);
+            }
+          }
+        }
+        expect(got.size).toBe(n);
+        const owners = await sql(url, 'SELECT alert_id, owner FROM notifications');
+        expect(owners.rows).toHaveLength(n);
+        for (const r of owners.rows) expect(r.owner).toBe(got.get(r.alert_id));
+      } finally {
+        await Promise.all([dead.close(), ...live.map((s) => s.close())]);
+      }
+    });
+
     it('migrates once when several instances start together, beside the central store', async () => {
       const url = await server!.createDatabase();
       const central = await openPostgresCentralStore(url);
       const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresSafetyStore(url)));
       try {
-        for (const table of ['accident_migrations', 'hazard_migrations', 'notify_migrations']) {
+        const sets = {
+          accident_migrations: PG_ACCIDENT_MIGRATIONS,
+          hazard_migrations: PG_HAZARD_MIGRATIONS,
+          notify_migrations: PG_NOTIFY_MIGRATIONS,
+        };
+        for (const [table, ms] of Object.entries(sets)) {
           const r = await sql(url, `SELECT version FROM ${table} ORDER BY version`);
-          expect(r.rows.map((x) => x.version)).toEqual([1]);
+          expect(r.rows.map((x) => x.version)).toEqual(ms.map((m) => m.version));
         }
         await expect(sql(url, 'TRUNCATE hazard_log CASCADE')).rejects.toThrow(/append-only/);
         await expect(sql(url, 'TRUNCATE accident_reports CASCADE')).rejects.toThrow(/append-only/);

@@ -73,6 +73,8 @@ describe('notify config', () => {
     ],
     [{ retry: { baseDelayMs: 10_000, maxDelayMs: 10 } }, /\/retry\/maxDelayMs: must be >= baseDelayMs/],
     [{ grouping: { threshold: 0 } }, /\/grouping\/threshold: must be >= 1/],
+    [{ lease: { renewS: 10, expireS: 15 } }, /\/lease\/expireS: must be at least twice renewS/],
+    [{ lease: { renewS: 0 } }, /\/lease\/renewS: must be > 0/],
   ])('refuses %j', (value, message) => {
     let err: unknown;
     try {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotificationDispatcher } from '../../../alerts/notify/dispatcher.js';
-import { MemoryNotificationLog, type NotificationLog } from '../../../alerts/notify/log.js';
+import { type LogEntry, MemoryNotificationLog, type NotificationLog } from '../../../alerts/notify/log.js';
 import { SqliteNotificationLog } from '../../../alerts/notify/sqlite-log.js';
 import { NotifyError } from '../../../alerts/notify/types.js';
 import { WebhookChannel } from '../../../alerts/notify/webhook.js';
@@ -438,5 +438,86 @@ describe('NotificationDispatcher: secrets', () => {
     ]) {
       expect(dump).not.toContain(secret);
     }
+  });
+});
+
+/** A shared log as a PostgreSQL one behaves, over a memory log: records the lease calls, adopts what `give` holds. */
+class LeasedLog extends MemoryNotificationLog implements NotificationLog {
+  readonly calls: string[] = [];
+  held = true;
+  give: LogEntry[] = [];
+
+  async resumable(): Promise<LogEntry[]> {
+    return [];
+  }
+  async renew(leaseMs: number): Promise<boolean> {
+    this.calls.push(`renew ${leaseMs}`);
+    return this.held;
+  }
+  async adopt(leaseMs: number): Promise<LogEntry[]> {
+    this.calls.push(`adopt ${leaseMs}`);
+    const out = this.give;
+    this.give = [];
+    await this.record(...out);
+    return out;
+  }
+  async release(): Promise<void> {
+    this.calls.push('release');
+  }
+}
+
+describe('NotificationDispatcher: lease of a shared log', () => {
+  it('renews before it resumes, every renewS; sends what it adopts; warns when late; releases on stop', async () => {
+    const clock = new ManualClock(T0);
+    const channel = new RecordingChannel('c', clock);
+    const log = new LeasedLog();
+    const metrics = new Metrics();
+    const config = configWith(['c'], { lease: { renewS: 5, expireS: 30 } });
+    const d = new NotificationDispatcher({ config, channels: [channel], log, clock, metrics });
+    await d.start();
+    expect(log.calls).toEqual(['renew 30000']);
+    clock.advance(4_999);
+    await d.settled();
+    expect(log.calls).toHaveLength(1);
+    // another instance's pending notification, adopted at the next renewal
+    const n = d.toNotification(notice({ id: 'al-other' }))!;
+    log.give = [
+      {
+        dedupKey: n.dedupKey,
+        channel: 'c',
+        alertId: 'al-other',
+        siteId: n.alert.siteId,
+        change: 'opened',
+        level: 0,
+        status: 'pending',
+        attempts: 3,
+        messageId: null,
+        messageKind: null,
+        lastError: 'NOTIFY_HTTP_STATUS: 503',
+        recipients: [],
+        createdAt: T0 - 60_000,
+        updatedAt: T0 - 1_000,
+        notification: n,
+      },
+    ];
+    clock.advance(1);
+    for (let i = 0; i < 5 && channel.sent.length === 0; i++) await d.settled();
+    expect(log.calls).toEqual(['renew 30000', 'renew 30000', 'adopt 30000']);
+    expect(channel.keys()).toEqual([n.dedupKey]);
+    const [entry] = await log.list({ alertId: 'al-other' });
+    // its earlier attempts and creation time carry on
+    expect(entry).toMatchObject({ status: 'delivered', attempts: 4, createdAt: T0 - 60_000 });
+    log.held = false;
+    clock.advance(5_000);
+    for (let i = 0; i < 5 && log.calls.length < 5; i++) await d.settled();
+    expect(log.calls.slice(3)).toEqual(['renew 30000', 'adopt 30000']);
+    expect(await metrics.registry.getSingleMetricAsString('carewatch_notify_lease_lapsed_total')).toMatch(
+      /carewatch_notify_lease_lapsed_total 1/,
+    );
+    await d.stop();
+    expect(log.calls.at(-1)).toBe('release');
+    const calls = log.calls.length;
+    clock.advance(60_000);
+    expect(log.calls).toHaveLength(calls); // no renewal after stop
   });
 });
