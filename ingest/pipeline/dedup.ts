@@ -15,8 +15,20 @@ export const RECENT_WINDOW_MS = 10 * 60_000;
  * refused, by the store.
  */
 export class RecentIds {
-  /** id → when it was added; insertion order is age order. */
-  private readonly ids = new Map<string, number>();
+  /** id → the number of its latest add. */
+  private readonly latest = new Map<string, number>();
+  /**
+   * Every add in order (id, add number, time), oldest from `head`; an id
+   * added again leaves its older entry behind, skipped when it reaches the
+   * head. Evicting walks from the head, so an add costs O(1) amortized
+   * (iterating a Map from its start after deletions walks every deleted
+   * slot until V8 rehashes: past 100,000 ids that made each add O(n)).
+   */
+  private ids: string[] = [];
+  private adds: number[] = [];
+  private times: number[] = [];
+  private head = 0;
+  private count = 0;
 
   constructor(
     private readonly capacity = 100_000,
@@ -25,22 +37,49 @@ export class RecentIds {
   ) {}
 
   has(id: string): boolean {
-    return this.ids.has(id);
+    return this.latest.has(id);
   }
 
   get size(): number {
-    return this.ids.size;
+    return this.latest.size;
   }
 
   add(id: string): void {
     const now = this.now();
-    this.ids.delete(id); // a re-add moves it to the young end
-    this.ids.set(id, now);
+    const n = ++this.count;
+    this.latest.set(id, n);
+    this.ids.push(id);
+    this.adds.push(n);
+    this.times.push(now);
     const cutoff = now - this.windowMs;
-    for (const [oldest, at] of this.ids) {
-      if (this.ids.size <= this.capacity && at >= cutoff) break;
-      this.ids.delete(oldest);
+    while (this.head < this.ids.length) {
+      const oldest = this.ids[this.head]!;
+      if (this.latest.get(oldest) === this.adds[this.head]) {
+        if (this.latest.size <= this.capacity && this.times[this.head]! >= cutoff) break;
+        this.latest.delete(oldest);
+      }
+      this.head++;
     }
+    const queued = this.ids.length - this.head;
+    if (this.head > 1024 && this.head * 2 > this.ids.length) this.compact(false);
+    else if (queued > 2 * this.capacity + 1024) this.compact(true); // mostly ids added again and again
+  }
+
+  /** Drops the evicted head, and with `superseded` the older entries of ids added again. */
+  private compact(superseded: boolean): void {
+    const ids: string[] = [];
+    const adds: number[] = [];
+    const times: number[] = [];
+    for (let i = this.head; i < this.ids.length; i++) {
+      if (superseded && this.latest.get(this.ids[i]!) !== this.adds[i]) continue;
+      ids.push(this.ids[i]!);
+      adds.push(this.adds[i]!);
+      times.push(this.times[i]!);
+    }
+    this.ids = ids;
+    this.adds = adds;
+    this.times = times;
+    this.head = 0;
   }
 }
 

@@ -22,6 +22,41 @@ describe('RecentIds', () => {
     expect(r.size).toBe(2);
   });
 
+  it('matches the model over long runs too (its queue compacted many times over)', () => {
+    const pool = 'abcdefghijkl';
+    const op = fc.record({ id: fc.constantFrom(...pool), dt: fc.integer({ min: 0, max: 5 }) });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 15 }),
+        fc.array(op, { minLength: 1500, maxLength: 4000 }),
+        (capacity, ops) => {
+          let now = 0;
+          const r = new RecentIds(capacity, 200, () => now);
+          const last = new Map<string, number>();
+          for (const [i, o] of ops.entries()) {
+            now += o.dt;
+            r.add(o.id);
+            last.delete(o.id);
+            last.set(o.id, now);
+            const expected = [...last]
+              .filter(([, at]) => at >= now - 200)
+              .slice(-capacity)
+              .map(([id]) => id);
+            for (const id of pool) expect(r.has(id), `${id} at op ${i}`).toBe(expected.includes(id));
+          }
+        },
+      ),
+      { numRuns: 30, endOnFailure: true }, // shrinking thousands of operations takes minutes
+    );
+  });
+
+  it('holds the newest 100,000 of 300,000 distinct ids', () => {
+    const r = new RecentIds(100_000, RECENT_WINDOW_MS, () => 0);
+    for (let i = 0; i < 300_000; i++) r.add(`id-${i}`);
+    expect(r.size).toBe(100_000);
+    expect([r.has('id-199999'), r.has('id-200000'), r.has('id-299999')]).toEqual([false, true, true]);
+  });
+
   it('matches a model: the ids added within the window, at most the newest `capacity` of them', () => {
     const op = fc.record({
       id: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g'),
