@@ -26,7 +26,7 @@ import { CommandService } from './commands.js';
 import type { CentralConfig } from './config.js';
 import { CoverageService } from './coverage.js';
 import { LiveHazardService } from './live-hazards.js';
-import { MediaStore } from './media/store.js';
+import { type MediaStore, openMediaStore } from './media/store.js';
 
 const log = logger('central');
 
@@ -209,8 +209,7 @@ export class Central {
       });
       await this.notifier.start();
     }
-    this.media = new MediaStore(config.dataDir);
-    this.media.open();
+    this.media = await openMediaStore({ dataDir: config.dataDir, postgresUrl: config.storage.postgresUrl });
     this.mediaPrune = setInterval(() => void this.pruneMedia(), 3_600_000);
     this.mediaPrune.unref();
     void this.pruneMedia();
@@ -270,7 +269,7 @@ export class Central {
     await this.notifier?.stop();
     await this.safety?.close();
     if (this.mediaPrune) clearInterval(this.mediaPrune);
-    this.media?.close();
+    await this.media?.close();
     await this.coverage?.stop();
     await this.fireRoom?.stop();
     await this.alerts?.stop();

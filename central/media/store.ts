@@ -1,10 +1,11 @@
 /**
  * Snapshots and clips uploaded by the gateways, and the access log of every
- * look at footage. Files live in `{dataDir}/media/{siteId}/`, their index and
- * the access log in `{dataDir}/media/media.db` (SQLite, WAL). Several
- * central instances need that directory on shared storage; footage itself
- * stays at the sites. The access log is append-only: the database refuses
- * UPDATE and DELETE on it.
+ * look at footage. Files live in `{dataDir}/media/{siteId}/`; their index and
+ * the access log in a `MediaIndex`: `{dataDir}/media/media.db` (SQLite, WAL)
+ * on embedded parts, the central's PostgreSQL database when it has one, so
+ * several central instances share one index and one access log (the files
+ * then need a directory they all mount; footage itself stays at the sites).
+ * The access log is append-only: both databases refuse UPDATE and DELETE on it.
  */
 import { mkdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
@@ -45,7 +46,7 @@ export interface AccessEntry {
   ip: string | null;
 }
 
-const MIGRATIONS = [
+export const MEDIA_MIGRATIONS = [
   {
     version: 1,
     sql: `
@@ -99,35 +100,40 @@ export interface MediaQuery {
   limit?: number | undefined;
 }
 
-export class MediaStore {
-  private db!: Db;
-  readonly dir: string;
+/** The index of uploaded media and the access log, in SQLite or PostgreSQL. */
+export interface MediaIndex {
+  /** false when the id was known already (a repeated upload). */
+  add(r: MediaRecord): Promise<boolean>;
+  get(id: string): Promise<MediaRecord | undefined>;
+  list(q: MediaQuery): Promise<MediaRecord[]>;
+  /** Records uploaded before `beforeMs`, oldest first. */
+  older(beforeMs: number, limit: number): Promise<MediaRecord[]>;
+  remove(id: string): Promise<void>;
+  logAccess(e: AccessEntry): Promise<void>;
+  accessLog(q: AccessQuery): Promise<AccessEntry[]>;
+  close(): Promise<void>;
+}
 
-  constructor(dataDir: string) {
-    this.dir = join(dataDir, 'media');
+export interface AccessQuery {
+  siteIds?: string[] | undefined;
+  mediaId?: string | undefined;
+  limit?: number;
+}
+
+export const MEDIA_LIST_MAX = 1000;
+export const ACCESS_LOG_MAX = 5000;
+
+/** The index in `{dir}/media.db`. */
+export class SqliteMediaIndex implements MediaIndex {
+  private readonly db: Db;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.db = openDatabase(join(dir, 'media.db'), { synchronous: 'FULL' });
+    migrate(this.db, MEDIA_MIGRATIONS, 'media_migrations');
   }
 
-  open(): void {
-    mkdirSync(this.dir, { recursive: true });
-    this.db = openDatabase(join(this.dir, 'media.db'), { synchronous: 'FULL' });
-    migrate(this.db, MIGRATIONS, 'media_migrations');
-  }
-
-  close(): void {
-    this.db?.close();
-  }
-
-  /** Where a record's file is (or goes). */
-  fileOf(r: Pick<MediaRecord, 'id' | 'siteId' | 'kind'>): string {
-    return join(this.dir, r.siteId, `${r.id}.${r.kind === 'snapshot' ? 'jpg' : 'mp4'}`);
-  }
-
-  siteDir(siteId: string): string {
-    return join(this.dir, siteId);
-  }
-
-  /** Indexes an uploaded file; false when the id was known already (a repeated upload). */
-  add(r: MediaRecord): boolean {
+  async add(r: MediaRecord): Promise<boolean> {
     return (
       stmt(
         this.db,
@@ -138,11 +144,11 @@ export class MediaStore {
     );
   }
 
-  get(id: string): MediaRecord | undefined {
+  async get(id: string): Promise<MediaRecord | undefined> {
     return stmt(this.db, `SELECT ${COLS} FROM media WHERE id = ?`).get(id) as MediaRecord | undefined;
   }
 
-  list(q: MediaQuery): MediaRecord[] {
+  async list(q: MediaQuery): Promise<MediaRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     const inList = (col: string, values: string[]) => {
@@ -160,30 +166,22 @@ export class MediaStore {
       params.push(q.kind);
     }
     const sql = `SELECT ${COLS} FROM media ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC LIMIT ?`;
-    return stmt(this.db, sql).all(...params, Math.min(q.limit ?? 100, 1000)) as MediaRecord[];
+      ORDER BY created_at DESC, id DESC LIMIT ?`;
+    return stmt(this.db, sql).all(...params, Math.min(q.limit ?? 100, MEDIA_LIST_MAX)) as MediaRecord[];
   }
 
-  /**
-   * Deletes clips and snapshots uploaded before `beforeMs` (files, then rows),
-   * at most `limit` per call; the access log keeps its entries. Returns how many went.
-   */
-  async prune(beforeMs: number, limit = 500): Promise<number> {
-    const old = stmt(
+  async older(beforeMs: number, limit: number): Promise<MediaRecord[]> {
+    return stmt(
       this.db,
-      `SELECT ${COLS} FROM media WHERE created_at < ? ORDER BY created_at LIMIT ?`,
+      `SELECT ${COLS} FROM media WHERE created_at < ? ORDER BY created_at, id LIMIT ?`,
     ).all(beforeMs, limit) as MediaRecord[];
-    const del = stmt(this.db, 'DELETE FROM media WHERE id = ?');
-    for (const m of old) {
-      await unlink(this.fileOf(m)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
-      del.run(m.id);
-    }
-    return old.length;
   }
 
-  logAccess(e: AccessEntry): void {
+  async remove(id: string): Promise<void> {
+    stmt(this.db, 'DELETE FROM media WHERE id = ?').run(id);
+  }
+
+  async logAccess(e: AccessEntry): Promise<void> {
     stmt(
       this.db,
       `INSERT INTO media_access (at, actor, role, action, site_id, camera_id, media_id, detail, ip)
@@ -191,11 +189,7 @@ export class MediaStore {
     ).run(e);
   }
 
-  accessLog(q: {
-    siteIds?: string[] | undefined;
-    mediaId?: string | undefined;
-    limit?: number;
-  }): AccessEntry[] {
+  async accessLog(q: AccessQuery): Promise<AccessEntry[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.siteIds) {
@@ -208,6 +202,87 @@ export class MediaStore {
     }
     const sql = `SELECT ${ACCESS_COLS} FROM media_access ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY id DESC LIMIT ?`;
-    return stmt(this.db, sql).all(...params, Math.min(q.limit ?? 200, 5000)) as AccessEntry[];
+    return stmt(this.db, sql).all(...params, Math.min(q.limit ?? 200, ACCESS_LOG_MAX)) as AccessEntry[];
   }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+/** Where uploaded files go, and their index. */
+export class MediaStore {
+  readonly dir: string;
+
+  constructor(
+    dataDir: string,
+    readonly index: MediaIndex,
+  ) {
+    this.dir = join(dataDir, 'media');
+  }
+
+  /** Where a record's file is (or goes). */
+  fileOf(r: Pick<MediaRecord, 'id' | 'siteId' | 'kind'>): string {
+    return join(this.dir, r.siteId, `${r.id}.${r.kind === 'snapshot' ? 'jpg' : 'mp4'}`);
+  }
+
+  siteDir(siteId: string): string {
+    return join(this.dir, siteId);
+  }
+
+  add(r: MediaRecord): Promise<boolean> {
+    return this.index.add(r);
+  }
+
+  get(id: string): Promise<MediaRecord | undefined> {
+    return this.index.get(id);
+  }
+
+  list(q: MediaQuery): Promise<MediaRecord[]> {
+    return this.index.list(q);
+  }
+
+  /**
+   * Deletes clips and snapshots uploaded before `beforeMs` (files, then rows),
+   * at most `limit` per call; the access log keeps its entries. Returns how many went.
+   */
+  async prune(beforeMs: number, limit = 500): Promise<number> {
+    const old = await this.index.older(beforeMs, limit);
+    for (const m of old) {
+      await unlink(this.fileOf(m)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      await this.index.remove(m.id);
+    }
+    return old.length;
+  }
+
+  logAccess(e: AccessEntry): Promise<void> {
+    return this.index.logAccess(e);
+  }
+
+  accessLog(q: AccessQuery): Promise<AccessEntry[]> {
+    return this.index.accessLog(q);
+  }
+
+  close(): Promise<void> {
+    return this.index.close();
+  }
+}
+
+/**
+ * The central's media store: indexed in its PostgreSQL database when it has
+ * one (imported only then), else in `{dataDir}/media/media.db`.
+ */
+export async function openMediaStore(o: {
+  dataDir: string;
+  postgresUrl?: string | undefined;
+}): Promise<MediaStore> {
+  const dir = join(o.dataDir, 'media');
+  mkdirSync(dir, { recursive: true });
+  if (o.postgresUrl) {
+    const { openPostgresMediaIndex } = await import('../../storage/postgres/media.js');
+    return new MediaStore(o.dataDir, await openPostgresMediaIndex(o.postgresUrl));
+  }
+  return new MediaStore(o.dataDir, new SqliteMediaIndex(dir));
 }

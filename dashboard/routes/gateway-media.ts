@@ -122,7 +122,7 @@ export async function gatewayMediaRoutes(
               `a ${meta.kind} must be sent as ${meta.kind === 'clip' ? 'video/mp4' : 'image/jpeg'}`,
             );
           }
-          const known = deps.media.get(req.params.id);
+          const known = await deps.media.get(req.params.id);
           if (known) {
             body.resume();
             uploads.inc({ outcome: 'repeat' });
@@ -150,7 +150,7 @@ export async function gatewayMediaRoutes(
             throw new CarewatchError('MEDIA_TRUNCATED', `received ${bytes} of ${declared} bytes`);
           }
           await rename(part, final);
-          const stored = deps.media.add({
+          const stored = await deps.media.add({
             ...record,
             cameraId: meta.cameraId,
             eventId: meta.eventId,

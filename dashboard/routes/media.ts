@@ -163,7 +163,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     async (req) => {
       const { siteId, cameraId } = req.params;
       const ctx = await videoUser(req, siteId);
-      log(ctx, req, 'list', { siteId, cameraId, detail: `${req.query.from}/${req.query.to}` });
+      await log(ctx, req, 'list', { siteId, cameraId, detail: `${req.query.from}/${req.query.to}` });
       return (await ask(ctx, siteId, 'recordings', { cameraId, ...req.query }, 10_000)) as never;
     },
   );
@@ -175,13 +175,13 @@ export async function mediaRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const { siteId, cameraId } = req.params;
       const ctx = await videoUser(req, siteId);
       const r = await ask(ctx, siteId, 'snapshot', { cameraId }, 45_000);
-      const m = media.get(String(r.mediaId));
+      const m = await media.get(String(r.mediaId));
       if (!m)
         throw new CarewatchError(
           'MEDIA_NOT_FOUND',
           'the gateway took the snapshot but the central has not got it',
         );
-      log(ctx, req, 'snapshot', { siteId, cameraId, mediaId: m.id });
+      await log(ctx, req, 'snapshot', { siteId, cameraId, mediaId: m.id });
       return { media: mediaView(m) };
     },
   );
@@ -195,13 +195,18 @@ export async function mediaRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const { siteId, cameraId } = req.params;
       const ctx = await videoUser(req, siteId);
       const r = await ask(ctx, siteId, 'clip', { cameraId, from: req.body.from, to: req.body.to }, 90_000);
-      const m = media.get(String(r.mediaId));
+      const m = await media.get(String(r.mediaId));
       if (!m)
         throw new CarewatchError(
           'MEDIA_NOT_FOUND',
           'the gateway cut the clip but the central has not got it',
         );
-      log(ctx, req, 'clip', { siteId, cameraId, mediaId: m.id, detail: `${req.body.from}/${req.body.to}` });
+      await log(ctx, req, 'clip', {
+        siteId,
+        cameraId,
+        mediaId: m.id,
+        detail: `${req.body.from}/${req.body.to}`,
+      });
       return { media: mediaView(m) };
     },
   );
@@ -214,9 +219,9 @@ export async function mediaRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const ctx = await deps.sessions.require(req);
       if (!canSeeSite(ctx.scope, siteId))
         throw new CarewatchError('NOT_FOUND', `site ${siteId} does not exist`);
-      const list = media
-        .list({ siteIds: [siteId], cameraId, limit: 200 })
-        .filter((m) => canWatch(ctx.scope, m));
+      const list = (await media.list({ siteIds: [siteId], cameraId, limit: 200 })).filter((m) =>
+        canWatch(ctx.scope, m),
+      );
       return { media: list.map(mediaView) };
     },
   );
@@ -240,7 +245,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         ...new Set([alert.eventId, ...audit.map((a) => a.eventId)].filter((e): e is string => !!e)),
       ];
       if (eventIds.length === 0) return { media: [] };
-      const list = media.list({ siteIds: [alert.siteId], eventIds, limit: 100 });
+      const list = await media.list({ siteIds: [alert.siteId], eventIds, limit: 100 });
       return { media: list.filter((m) => canWatch(ctx.scope, m)).map(mediaView) };
     },
   );
@@ -257,7 +262,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
     async (req, reply) => {
       const ctx = await deps.sessions.require(req);
-      const m = media.get(req.params.id);
+      const m = await media.get(req.params.id);
       if (!m || !canWatch(ctx.scope, m))
         throw new CarewatchError('MEDIA_NOT_FOUND', `media ${req.params.id} does not exist`);
       const path = media.fileOf(m);
@@ -275,7 +280,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const download = req.query.download !== undefined;
       // one entry per viewing: a player's follow-up range requests are not new views
       if (download || range.kind === 'whole' || range.start === 0) {
-        log(ctx, req, download ? 'download' : 'view', {
+        await log(ctx, req, download ? 'download' : 'view', {
           siteId: m.siteId,
           cameraId: m.cameraId,
           mediaId: m.id,
@@ -345,7 +350,11 @@ export async function mediaRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const siteIds =
         siteId !== undefined ? [siteId] : ctx.scope.sites === 'all' ? undefined : [...ctx.scope.sites];
       return {
-        entries: media.accessLog({ siteIds, mediaId: req.query.mediaId, limit: req.query.limit ?? 200 }),
+        entries: await media.accessLog({
+          siteIds,
+          mediaId: req.query.mediaId,
+          limit: req.query.limit ?? 200,
+        }),
       };
     },
   );

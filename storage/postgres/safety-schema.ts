@@ -9,15 +9,15 @@ import type { Migration } from '../sqlite/open.js';
  * stays quoted so both dialects share the column names.
  */
 
-/** One trigger function for every append-only table of this file. */
-const APPEND_ONLY_FN = `
+/** One trigger function for every append-only table (also the media access log, storage/postgres/media.ts). */
+export const APPEND_ONLY_FN = `
 CREATE OR REPLACE FUNCTION carewatch_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
   RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
 END
 $fn$;`;
 
-const appendOnly = (table: string) => `
+export const appendOnly = (table: string) => `
 CREATE TRIGGER ${table}_append_only_ud BEFORE UPDATE OR DELETE ON ${table}
   FOR EACH ROW EXECUTE FUNCTION carewatch_append_only();
 CREATE TRIGGER ${table}_append_only_t BEFORE TRUNCATE ON ${table}
