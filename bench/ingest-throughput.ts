@@ -26,6 +26,8 @@ export interface ThroughputSettings {
   window: number;
   warmup: number;
   deadlineMs: number;
+  /** Consumer connections per central instance in external mode (default: the central's own). */
+  consumers?: number | undefined;
   log: (line: string) => void;
 }
 
@@ -166,6 +168,7 @@ export function throughputParts(s: ThroughputSettings) {
                   username: 'carewatch-central',
                   clientId: `central-${i}`,
                   shareGroup: 'ingest',
+                  ...(s.consumers ? { consumers: s.consumers } : {}),
                 },
               },
               storage: { postgresUrl: db },

@@ -14,6 +14,7 @@
  * BENCH_WARMUP=400 BENCH_RUN_DEADLINE_S=120 BENCH_PARTS=embedded,external,conns
  * BENCH_CONNS=500 BENCH_CONN_HASH=light|prod BENCH_CONN_CONCURRENCY=64
  * BENCH_KEEPALIVE_S=10 BENCH_HOLD_S=16 BENCH_CONN_PROD_SAMPLE=20 BENCH_CONN_DEADLINE_S=600
+ * BENCH_CONSUMERS (consumer connections per central instance, external part; default the central's 16)
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { randomSecret } from '../lib/passwords.js';
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
       window: WINDOW,
       warmup: WARMUP,
       deadlineMs: RUN_DEADLINE_MS,
+      consumers: process.env.BENCH_CONSUMERS ? Number(process.env.BENCH_CONSUMERS) : undefined,
       log: (l) => console.log(l),
     });
     const rows = parts.rows;

@@ -22,6 +22,12 @@ export const CentralConfig = Type.Object(
               clientId: Type.String({ minLength: 1, maxLength: 64 }),
               shareGroup: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'carewatch-ingest' }),
               caFile: Type.Optional(Type.String({ minLength: 1 })),
+              /**
+               * Connections of this instance in the share group (`clientId`, `clientId-1`, ...), each a
+               * message in flight. Keep it stable: the broker keeps queueing for a session that no longer
+               * connects (lowering it strands what the dropped ids' sessions hold until they connect again).
+               */
+              consumers: Type.Integer({ minimum: 1, maximum: 64, default: 16 }),
             },
             { additionalProperties: false },
           ),

@@ -15,6 +15,13 @@ export interface ExternalBrokerConfig {
   clientId: string;
   shareGroup: string;
   caFile?: string | undefined;
+  /**
+   * Connections of this instance in the share group, each with its own
+   * persistent session (`clientId`, then `clientId-1`, ...). MQTT.js hands a
+   * connection its next message only after the previous one is committed, so
+   * this many messages are in flight per instance.
+   */
+  consumers?: number | undefined;
 }
 
 /**
@@ -25,9 +32,14 @@ export interface ExternalBrokerConfig {
  * is acknowledged to the broker (PUBACK) only after it has been handled —
  * an instance killed mid-way leaves the message unacknowledged in its
  * persistent session, and the store's primary key drops any redelivery.
+ *
+ * An instance opens `consumers` connections to the group: each one handles
+ * a message at a time (the commit before the PUBACK), so they are what lets
+ * one instance have several commits in flight, which the group commit then
+ * batches. Commands go out on the first.
  */
 export class ExternalIngest {
-  private client: MqttClient | undefined;
+  private clients: MqttClient[] = [];
   private readonly gatewayOf = new Map<string, string>();
   private readonly lookedUp = new Set<string>();
   ports: { mqtt?: number } = {};
@@ -50,10 +62,29 @@ export class ExternalIngest {
     );
   }
 
+  /** Client ids of this instance's connections: the configured one, then `-1`, `-2`, ... */
+  clientIds(): string[] {
+    const { clientId, consumers = 1 } = this.deps.config;
+    return Array.from({ length: consumers }, (_, k) => (k === 0 ? clientId : `${clientId}-${k}`));
+  }
+
   async start(): Promise<void> {
+    await this.refreshGateways();
+    for (const id of this.clientIds()) this.clients.push(await this.connect(id));
+    log.info(
+      {
+        url: this.deps.config.url,
+        group: this.deps.config.shareGroup,
+        clientIds: this.clientIds(),
+      },
+      'consuming from external broker',
+    );
+  }
+
+  private async connect(clientId: string): Promise<MqttClient> {
     const { config, password, router } = this.deps;
     const opts: IClientOptions = {
-      clientId: config.clientId,
+      clientId,
       clean: false,
       reconnectPeriod: 1000,
       keepalive: 30,
@@ -61,9 +92,7 @@ export class ExternalIngest {
       ...(password ? { password } : {}),
       ...(config.caFile ? { ca: readFileSync(config.caFile) } : {}),
     };
-    await this.refreshGateways();
     const client = mqtt.connect(config.url, opts);
-    this.client = client;
     // MQTT.js sends a QoS 1 PUBACK only after handleMessage calls back (and
     // reads the next packet only then): the acknowledgement follows the commit
     client.handleMessage = (packet, callback) => {
@@ -87,26 +116,28 @@ export class ExternalIngest {
           // not acknowledged: the broker delivers it again after a reconnect
           this.deps.metrics.counter('carewatch_ingest_errors_total', 'messages not handled').inc();
           log.error(
-            { err, topic },
+            { err, topic, clientId },
             'message not handled; dropping the connection so the broker redelivers it',
           );
           client.stream.destroy();
         },
       );
     };
-    client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
-    });
-    const granted = await client.subscribeAsync(this.filters(), { qos: 1 });
-    const refused = granted.filter((g) => g.qos === 128);
-    if (refused.length)
-      throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
-    log.info(
-      { url: config.url, group: config.shareGroup, clientId: config.clientId },
-      'consuming from external broker',
-    );
+    client.on('error', (err) => log.warn({ err: err.message, clientId }, 'broker connection error'));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', () => resolve());
+        client.once('error', reject);
+      });
+      const granted = await client.subscribeAsync(this.filters(), { qos: 1 });
+      const refused = granted.filter((g) => g.qos === 128);
+      if (refused.length)
+        throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+    } catch (err) {
+      client.end(true);
+      throw err;
+    }
+    return client;
   }
 
   private async refreshGateways(): Promise<void> {
@@ -126,7 +157,7 @@ export class ExternalIngest {
   }
 
   publishCommand(siteId: string, cmd: Command): Promise<void> {
-    const c = this.client;
+    const c = this.clients[0];
     if (!c) return Promise.reject(new Error('not connected'));
     return c
       .publishAsync(commandTopic(siteId, cmd.name), JSON.stringify(cmd), { qos: 1 })
@@ -134,6 +165,6 @@ export class ExternalIngest {
   }
 
   async stop(): Promise<void> {
-    await this.client?.endAsync();
+    await Promise.all(this.clients.splice(0).map((c) => c.endAsync()));
   }
 }

@@ -1,0 +1,118 @@
+import mqtt from 'mqtt';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { GatewayIdentity } from '../../ingest/acl.js';
+import { ExternalIngest } from '../../ingest/external.js';
+import { mosquittoAcl } from '../../ingest/mosquitto.js';
+import type { IngestRouter } from '../../ingest/router.js';
+import { Metrics } from '../../lib/metrics.js';
+import { haveMosquitto, type Mosquitto, startMosquitto } from '../../lib/testkit/mosquitto.js';
+import { tempDir, until } from '../../lib/testkit/procs.js';
+import { siteTopic } from '../../protocol/index.js';
+import type { RegistryRepo } from '../../storage/types.js';
+
+/** A router that holds every message until released, so what is in flight can be counted. */
+class HoldingRouter {
+  readonly held: Array<{ who: GatewayIdentity; payload: string; release: () => void }> = [];
+  readonly done: string[] = [];
+  maxInFlight = 0;
+  private inFlight = 0;
+
+  handle = (who: GatewayIdentity, _topic: string, payload: Buffer): Promise<void> =>
+    new Promise<void>((resolve) => {
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      this.held.push({
+        who,
+        payload: payload.toString(),
+        release: () => {
+          this.inFlight--;
+          this.done.push(payload.toString());
+          resolve();
+        },
+      });
+    });
+}
+
+describe.skipIf(!haveMosquitto())('ExternalIngest on Mosquitto', () => {
+  const dir = tempDir('cw-ext-ingest-');
+  let broker: Mosquitto | undefined;
+  afterAll(async () => {
+    await broker?.kill('SIGKILL');
+    dir.cleanup();
+  });
+
+  it('keeps one message in flight per consumer connection, acknowledging each after it is handled', async () => {
+    broker = await startMosquitto(
+      dir.path,
+      { 'gw-a': 'gw-a-password-123', 'carewatch-central': 'central-password-123' },
+      mosquittoAcl([{ id: 'gw-a', siteId: 'site-a' }], 'carewatch-central'),
+    );
+    const router = new HoldingRouter();
+    const registry = {
+      gateways: async () => [{ id: 'gw-a', siteId: 'site-a', disabled: false }],
+    } as unknown as RegistryRepo;
+    const ingest = new ExternalIngest({
+      config: {
+        url: broker.url,
+        username: 'carewatch-central',
+        clientId: 'central-x',
+        shareGroup: 'ingest',
+        consumers: 4,
+      },
+      password: 'central-password-123',
+      router: router as unknown as IngestRouter,
+      registry,
+      metrics: new Metrics(),
+    });
+    expect(ingest.clientIds()).toEqual(['central-x', 'central-x-1', 'central-x-2', 'central-x-3']);
+    await ingest.start();
+    const gw = await mqtt.connectAsync(broker.url, {
+      clientId: 'gw-a',
+      username: 'gw-a',
+      password: 'gw-a-password-123',
+    });
+    try {
+      const n = 12;
+      await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          gw.publishAsync(siteTopic('site-a', 'events'), `m-${i}`, { qos: 1 }),
+        ),
+      );
+      // four connections, each holding one message until it is handled
+      await until(async () => router.held.length === 4, 10_000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(router.held).toHaveLength(4);
+      expect(router.held[0]?.who).toEqual({ siteId: 'site-a', gatewayId: 'gw-a' });
+      // releasing them lets the rest through, four at a time at most
+      for (let released = 0; released < n; released++) {
+        await until(async () => router.held.length > released, 10_000);
+        router.held[released]!.release();
+      }
+      await until(async () => router.done.length === n, 10_000);
+      expect(router.maxInFlight).toBe(4);
+      expect(new Set(router.done)).toEqual(new Set(Array.from({ length: n }, (_, i) => `m-${i}`)));
+    } finally {
+      await gw.endAsync();
+      await ingest.stop();
+    }
+    // every message was acknowledged: reconnecting the same sessions brings nothing again
+    const again = new HoldingRouter();
+    const second = new ExternalIngest({
+      config: {
+        url: broker.url,
+        username: 'carewatch-central',
+        clientId: 'central-x',
+        shareGroup: 'ingest',
+        consumers: 4,
+      },
+      password: 'central-password-123',
+      router: again as unknown as IngestRouter,
+      registry,
+      metrics: new Metrics(),
+    });
+    await second.start();
+    await new Promise((r) => setTimeout(r, 500));
+    await second.stop();
+    expect(again.held).toHaveLength(0);
+  });
+});
