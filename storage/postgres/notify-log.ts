@@ -98,8 +98,10 @@ const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
  *
  * Each instance renews a lease in `notify_instances`; the pending entries of
  * an instance that stopped renewing (killed, its machine gone) are adopted by
- * a live one: an UPDATE of the owner that re-checks, row by row, that the
- * owner is still the lapsed one, so two adopters never take the same entry.
+ * a live one, holding the lapsed instance's row locked meanwhile: an UPDATE
+ * of the owner that re-checks, row by row, that the owner is still the lapsed
+ * one, so two adopters never take the same entry, and a renewal is ordered
+ * before or after an adoption, never across it.
  */
 export class PgNotificationLog implements NotificationLog {
   constructor(
@@ -159,24 +161,33 @@ export class PgNotificationLog implements NotificationLog {
   }
 
   async adopt(leaseMs: number, limit: number): Promise<LogEntry[]> {
-    const r = await this.pool.query<Row>(
-      `WITH lapsed AS (
-         SELECT id FROM notify_instances WHERE id <> $1 AND heartbeat_at < ${NOW_MS} - $2
-       ), picked AS (
-         SELECT dedup_key, channel FROM notifications
-         WHERE status = 'pending' AND owner IN (SELECT id FROM lapsed)
-         ORDER BY created_at DESC, n DESC LIMIT $3
-       )
-       UPDATE notifications t SET owner = $1
-       FROM picked p
-       WHERE t.dedup_key = p.dedup_key AND t.channel = p.channel
-         AND t.status = 'pending' AND t.owner IN (SELECT id FROM lapsed)
-       RETURNING ${COLUMNS.map((c) => `t.${c}`).join(', ')}, t.n`,
-      [this.owner, leaseMs, limit],
-    );
-    return (r.rows as Array<Row & { n: string }>)
-      .sort((a, b) => b.created_at - a.created_at || Number(b.n) - Number(a.n))
-      .map(fromRow);
+    const rows = await tx(this.pool, async (c) => {
+      // the lapsed instances' rows stay locked until the owners are moved: a renewal waits for
+      // this and then finds its entries gone, or comes first and keeps them (the lock re-checks
+      // the heartbeat), so an instance never resends what was adopted from it meanwhile
+      const lapsed = await c.query<{ id: string }>(
+        `SELECT id FROM notify_instances WHERE id <> $1 AND heartbeat_at < ${NOW_MS} - $2
+         ORDER BY id FOR UPDATE`, // one lock order: two adopters never deadlock
+        [this.owner, leaseMs],
+      );
+      if (lapsed.rows.length === 0) return [];
+      const ids = lapsed.rows.map((r) => r.id);
+      const r = await c.query<Row & { n: number }>(
+        `WITH picked AS (
+           SELECT dedup_key, channel FROM notifications
+           WHERE status = 'pending' AND owner = ANY($2)
+           ORDER BY created_at DESC, n DESC LIMIT $3
+         )
+         UPDATE notifications t SET owner = $1
+         FROM picked p
+         WHERE t.dedup_key = p.dedup_key AND t.channel = p.channel
+           AND t.status = 'pending' AND t.owner = ANY($2)
+         RETURNING ${COLUMNS.map((col) => `t.${col}`).join(', ')}, t.n`,
+        [this.owner, ids, limit],
+      );
+      return r.rows;
+    });
+    return rows.sort((a, b) => b.created_at - a.created_at || b.n - a.n).map(fromRow);
   }
 
   async release(): Promise<void> {

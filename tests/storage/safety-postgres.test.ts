@@ -167,6 +167,56 @@ describe.skipIf(unavailable !== null)(
       }
     });
 
+    it("orders renewals and adoptions by the lapsed instance's row lock, never across each other", async () => {
+      const url = await server!.createDatabase();
+      const a = await openPostgresSafetyStore(url, { instanceId: 'central-0' });
+      const b = await openPostgresSafetyStore(url, { instanceId: 'central-1' });
+      const adopter = new pg.Client({ connectionString: url });
+      await adopter.connect();
+      try {
+        const la = a.notifyLog();
+        await la.renew!(60_000);
+        expect(await la.claim(logEntry('al-1'))).toBe(true);
+        await new Promise((r) => setTimeout(r, 250));
+        // an adopter between its lock of the lapsed instance and its commit
+        await adopter.query('BEGIN');
+        await adopter.query("SELECT id FROM notify_instances WHERE id = 'central-0' FOR UPDATE");
+        let renewed: boolean | undefined;
+        const renewal = la.renew!(200).then((held) => (renewed = held));
+        await new Promise((r) => setTimeout(r, 300));
+        expect(renewed).toBeUndefined(); // waits for the adoption
+        await adopter.query("UPDATE notifications SET owner = 'central-1' WHERE owner = 'central-0'");
+        await adopter.query('COMMIT');
+        await renewal;
+        expect(renewed).toBe(false);
+        expect(await la.resumable!(100)).toEqual([]);
+
+        // the other way round: a renewal in progress when an adopter comes; the adopter waits,
+        // re-reads the heartbeat and takes nothing
+        const lb = b.notifyLog();
+        await lb.renew!(60_000);
+        expect(await lb.claim(logEntry('al-2'))).toBe(true);
+        await new Promise((r) => setTimeout(r, 250));
+        await adopter.query('BEGIN');
+        await adopter.query("SELECT id FROM notify_instances WHERE id = 'central-1' FOR UPDATE");
+        let adopted: unknown[] | undefined;
+        const adoption = la.adopt!(200, 100).then((got) => (adopted = got));
+        await new Promise((r) => setTimeout(r, 300));
+        expect(adopted).toBeUndefined();
+        await adopter.query(
+          "UPDATE notify_instances SET heartbeat_at = (extract(epoch from clock_timestamp()) * 1000)::bigint WHERE id = 'central-1'",
+        );
+        await adopter.query('COMMIT');
+        await adoption;
+        expect(adopted).toEqual([]);
+        // al-1 is central-1's since the adoption above
+        expect((await lb.resumable!(100)).map((e) => e.alertId)).toEqual(['al-2', 'al-1']);
+      } finally {
+        await adopter.end();
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
     it('never gives one entry to two adopters racing for a lapsed instance', async () => {
       const url = await server!.createDatabase();
       const dead = await openPostgresSafetyStore(url, { instanceId: 'dead' });
