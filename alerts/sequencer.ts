@@ -71,6 +71,9 @@ export class DeviceSequencer {
         }
         const { siteId, deviceId } = head.notice.envelope;
         const last = await this.deps.lastProcessedSeq(siteId, deviceId);
+        // an earlier event may have arrived while the store was asked: decide again for the new head
+        // (taking the first element now would drop that event and run this one twice)
+        if (list[0] !== head) continue;
         const inOrder = last === null ? head.seq === 0 : head.seq <= last + 1;
         const waited = this.deps.clock.now() - head.since;
         if (!inOrder && waited < this.deps.windowMs) {

@@ -41,6 +41,8 @@ export interface ExternalBrokerConfig {
 export class ExternalIngest {
   private clients: MqttClient[] = [];
   private readonly gatewayOf = new Map<string, string>();
+  /** Sites looked up in the registry after start (one lookup each, awaited by every consumer). */
+  private readonly lookups = new Map<string, Promise<void>>();
   private readonly lookedUp = new Set<string>();
   ports: { mqtt?: number } = {};
 
@@ -100,11 +102,22 @@ export class ExternalIngest {
       const topic = packet.topic;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const who = this.identity(topic);
-      if (who && !this.gatewayOf.has(who.siteId) && !this.lookedUp.has(who.siteId)) {
-        // a site provisioned after start: look it up once, then go on
-        this.lookedUp.add(who.siteId);
-        void this.refreshGateways().then(() => client.handleMessage(packet, callback));
-        return;
+      if (who && !this.gatewayOf.has(who.siteId)) {
+        // a site provisioned after start: looked up once; the other consumers wait for that lookup
+        let lookup = this.lookups.get(who.siteId);
+        if (!lookup) {
+          lookup = this.refreshGateways().catch((err: Error) =>
+            log.warn({ err: err.message, site: who.siteId }, 'gateway lookup failed'),
+          );
+          this.lookups.set(who.siteId, lookup);
+        }
+        if (!this.lookedUp.has(who.siteId)) {
+          void lookup.then(() => {
+            this.lookedUp.add(who.siteId);
+            client.handleMessage(packet, callback);
+          });
+          return;
+        }
       }
       if (!who) {
         log.warn({ topic }, 'message outside the carewatch site topics ignored');

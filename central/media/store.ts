@@ -125,12 +125,14 @@ export const ACCESS_LOG_MAX = 5000;
 
 /** The index in `{dir}/media.db`. */
 export class SqliteMediaIndex implements MediaIndex {
-  private readonly db: Db;
+  constructor(private readonly db: Db) {}
 
-  constructor(dir: string) {
+  /** Opens (and migrates) `{dir}/media.db`. */
+  static open(dir: string): SqliteMediaIndex {
     mkdirSync(dir, { recursive: true });
-    this.db = openDatabase(join(dir, 'media.db'), { synchronous: 'FULL' });
-    migrate(this.db, MEDIA_MIGRATIONS, 'media_migrations');
+    const db = openDatabase(join(dir, 'media.db'), { synchronous: 'FULL' });
+    migrate(db, MEDIA_MIGRATIONS, 'media_migrations');
+    return new SqliteMediaIndex(db);
   }
 
   async add(r: MediaRecord): Promise<boolean> {
@@ -284,5 +286,5 @@ export async function openMediaStore(o: {
     const { openPostgresMediaIndex } = await import('../../storage/postgres/media.js');
     return new MediaStore(o.dataDir, await openPostgresMediaIndex(o.postgresUrl));
   }
-  return new MediaStore(o.dataDir, new SqliteMediaIndex(dir));
+  return new MediaStore(o.dataDir, SqliteMediaIndex.open(dir));
 }

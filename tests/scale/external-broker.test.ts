@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+import pgLib from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { mosquittoAcl } from '../../ingest/mosquitto.js';
@@ -138,12 +139,26 @@ describe('external broker with two ingest instances on PostgreSQL', () => {
     type A = { id: string; source: string; type: string; state: string; count: number };
     const presses = rounds * devices.length;
     // the last event of every device is a bedside cancel: once everything is applied nothing is open
+    let lastCalls: A[] = [];
     const alerts = await until(async () => {
       const r = await api<{ alerts: A[] }>(view, token, '/api/alerts?limit=1000');
       const calls = r.body.alerts.filter((x) => x.type === 'emergency_call');
+      lastCalls = calls;
       const counted = calls.reduce((n, x) => n + x.count, 0);
       return counted >= presses && calls.every((x) => x.state === 'resolved') ? calls : undefined;
-    }, 60_000);
+    }, 60_000).catch(async (err) => {
+      // what the alerting never got to: events stored but never processed
+      const c = new pgLib.Client({ connectionString: process.env.CAREWATCH_PG_URL });
+      await c.connect();
+      const stuck = await c
+        .query("SELECT device_id, seq FROM events WHERE kind = 'emergency_call' AND NOT processed")
+        .finally(() => c.end());
+      throw new Error(
+        `${String(err)}: ${lastCalls.reduce((n, x) => n + x.count, 0)} of ${presses} calls in ${lastCalls.length} alerts, ` +
+          `not resolved: ${JSON.stringify(lastCalls.filter((x) => x.state !== 'resolved'))}, ` +
+          `stored but unprocessed: ${JSON.stringify(stuck.rows)}\n${procs.map((p) => p.output().slice(-3000)).join('\n---\n')}`,
+      );
+    });
     const counted = alerts.reduce((n, x) => n + x.count, 0);
     console.log(
       `external broker + PostgreSQL, 2 instances, one SIGKILLed: events sent ${total}, stored ${events.length}, ` +
