@@ -35,6 +35,8 @@ export class AlertService {
   private readonly escalator: Escalator;
   private readonly sequencer: DeviceSequencer;
   private unsubscribe: Array<() => void> = [];
+  /** Events announced to this service and not yet applied (queued, or waiting in the sequencer). */
+  private readonly inHand = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -69,13 +71,17 @@ export class AlertService {
           if (m.siteId === site && m.deviceId === device && (last === null || m.seq > last)) last = m.seq;
         return last;
       },
-      process: (n) => this.enqueue(() => this.onEvent(n.envelope.id, n)),
+      process: (n) =>
+        this.enqueue(() => this.onEvent(n.envelope.id, n)).finally(() => this.inHand.delete(n.envelope.id)),
     });
   }
 
   async start(): Promise<void> {
     this.unsubscribe = [
-      this.deps.bus.on('event.stored', (n) => this.sequencer.push(n)),
+      this.deps.bus.on('event.stored', (n) => {
+        this.inHand.add(n.envelope.id);
+        this.sequencer.push(n);
+      }),
       this.deps.bus.on('gateway.presence', (p) => this.enqueue(() => this.onPresence(p))),
     ];
     await this.enqueue(() => this.recover());
@@ -99,6 +105,11 @@ export class AlertService {
       await q;
       if (q === this.queue && this.marks.length === 0) return;
     }
+  }
+
+  /** True while the event is queued here or waits for its device's earlier events. */
+  holds(eventId: string): boolean {
+    return this.inHand.has(eventId);
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {

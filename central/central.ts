@@ -27,6 +27,7 @@ import type { CentralConfig } from './config.js';
 import { CoverageService } from './coverage.js';
 import { LiveHazardService } from './live-hazards.js';
 import { type MediaStore, openMediaStore } from './media/store.js';
+import { UnprocessedSweeper } from './redeliver.js';
 
 const log = logger('central');
 
@@ -60,6 +61,7 @@ export class Central {
   media!: MediaStore;
   private mediaPrune: NodeJS.Timeout | undefined;
   private safety: SafetyStore | undefined;
+  private sweeper: UnprocessedSweeper | undefined;
   private ready = false;
   ports: { mqtt?: number; mqtts?: number; http?: number } = {};
 
@@ -161,6 +163,17 @@ export class Central {
     this.hub.start();
     this.commands.start();
     await this.fireRoom.start();
+    const redeliverMs = config.alerts.redeliverAfterS * 1000;
+    this.sweeper = new UnprocessedSweeper({
+      events: store.events,
+      bus,
+      clock,
+      metrics,
+      holds: (id) => this.alerts.holds(id),
+      afterMs: redeliverMs,
+      everyMs: Math.min(60_000, redeliverMs / 2),
+    });
+    this.sweeper.start();
     this.coverage = new CoverageService({
       registry: store.registry,
       presence: () => this.presence.all(),
@@ -271,6 +284,7 @@ export class Central {
     if (this.mediaPrune) clearInterval(this.mediaPrune);
     await this.media?.close();
     await this.coverage?.stop();
+    await this.sweeper?.stop();
     await this.fireRoom?.stop();
     await this.alerts?.stop();
     await this.presence?.stop();

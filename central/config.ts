@@ -57,6 +57,11 @@ export const CentralConfig = Type.Object(
         rules: Type.Array(AlertRule, { default: [], maxItems: 500 }),
         /** External-broker mode: how long an event waits for its device's earlier sequence numbers. */
         reorderWindowS: Type.Number({ minimum: 0, maximum: 60, default: 3 }),
+        /**
+         * An event still unprocessed this long after it was stored is announced again (a safety net:
+         * each module applies an event once); checked every half of it, at most every minute.
+         */
+        redeliverAfterS: Type.Number({ minimum: 1, maximum: 86_400, default: 120 }),
         escalation: Type.Object(
           {
             ackTimeoutS: Type.Number({ exclusiveMinimum: 0, default: DEFAULT_ESCALATION.ackTimeoutS }),
