@@ -23,6 +23,9 @@ import { DeviceSequencer } from './sequencer.js';
 const log = logger('alerts');
 const RECOVER_PAGE = 500;
 
+/** How long an event in hand counts as being worked on (a backlog this deep is taken as a loss). */
+export const IN_HAND_TRUST_MS = 10 * 60_000;
+
 /**
  * Turns stored events into alerts. Work is applied one item at a time in
  * arrival order; every change is one store transaction that also claims the
@@ -35,8 +38,8 @@ export class AlertService {
   private readonly escalator: Escalator;
   private readonly sequencer: DeviceSequencer;
   private unsubscribe: Array<() => void> = [];
-  /** Events announced to this service and not yet applied (queued, or waiting in the sequencer). */
-  private readonly inHand = new Set<string>();
+  /** Events announced to this service and not yet applied (queued, or waiting in the sequencer), with when. */
+  private readonly inHand = new Map<string, number>();
 
   constructor(
     private readonly deps: {
@@ -79,7 +82,7 @@ export class AlertService {
   async start(): Promise<void> {
     this.unsubscribe = [
       this.deps.bus.on('event.stored', (n) => {
-        this.inHand.add(n.envelope.id);
+        this.inHand.set(n.envelope.id, this.deps.clock.now());
         this.sequencer.push(n);
       }),
       this.deps.bus.on('gateway.presence', (p) => this.enqueue(() => this.onPresence(p))),
@@ -107,9 +110,14 @@ export class AlertService {
     }
   }
 
-  /** True while the event is queued here or waits for its device's earlier events. */
+  /**
+   * True while the event is queued here or waits for its device's earlier
+   * events, for up to `IN_HAND_TRUST_MS`: one held longer is taken as lost
+   * in here (a bug), so the sweep of unprocessed events announces it again.
+   */
   holds(eventId: string): boolean {
-    return this.inHand.has(eventId);
+    const since = this.inHand.get(eventId);
+    return since !== undefined && this.deps.clock.now() - since < IN_HAND_TRUST_MS;
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {

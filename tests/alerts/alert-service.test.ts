@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AlertService } from '../../alerts/alert-service.js';
+import { AlertService, IN_HAND_TRUST_MS } from '../../alerts/alert-service.js';
 import type { EscalationConfig } from '../../alerts/escalation.js';
 import { createCentralBus } from '../../central/bus.js';
 import { ManualClock } from '../../lib/clock.js';
@@ -63,6 +63,30 @@ describe('alert service', () => {
     dirs.push(d);
     return `${d.path}/central.db`;
   };
+
+  it('holds an announced event until it is applied, and trusts that for ten minutes at most', async () => {
+    const clock = new ManualClock();
+    const h = await harness(db(), clock);
+    stores.push(h.store);
+    const applied = await h.event('btn-1', 'pressed');
+    expect(h.svc.holds(applied.id)).toBe(false); // applied: let go
+    // checked synchronously after the notice, before the queue gets to it: as if it never got through
+    const stuck = buildEnvelope({
+      kind: 'emergency_call',
+      siteId: 's1',
+      deviceId: 'btn-9',
+      seq: 0,
+      data: { action: 'pressed' },
+    });
+    h.bus.emit('event.stored', { envelope: stuck, gatewayId: 'gw', receivedAt: clock.now() });
+    expect(h.svc.holds(stuck.id)).toBe(true);
+    clock.advance(IN_HAND_TRUST_MS - 1);
+    expect(h.svc.holds(stuck.id)).toBe(true);
+    clock.advance(1);
+    expect(h.svc.holds(stuck.id)).toBe(false); // the sweep of unprocessed events may announce it again
+    await h.svc.idle();
+    expect(h.svc.holds(stuck.id)).toBe(false);
+  });
 
   it('escalates an unacknowledged call once per timeout, up to the last level, and stops on ack', async () => {
     const clock = new ManualClock();
