@@ -37,13 +37,15 @@ class Worker {
   send(m: Record<string, unknown>): Promise<void> {
     const n = ++this.n;
     return new Promise((resolve, reject) => {
+      const onExit = () => reject(new Error('worker died'));
       const onMessage = (r: { op: string; n: number }) => {
         if (r.op !== 'done' || r.n !== n) return;
         this.child.off('message', onMessage);
+        this.child.off('exit', onExit); // one listener per request would pile up on the child
         resolve();
       };
       this.child.on('message', onMessage);
-      this.child.once('exit', () => reject(new Error('worker died')));
+      this.child.once('exit', onExit);
       this.child.send({ ...m, n });
     });
   }
