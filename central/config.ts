@@ -24,8 +24,8 @@ export const CentralConfig = Type.Object(
               caFile: Type.Optional(Type.String({ minLength: 1 })),
               /**
                * Connections of this instance in the share group (`clientId`, `clientId-1`, ...), each a
-               * message in flight. Keep it stable: the broker keeps queueing for a session that no longer
-               * connects (lowering it strands what the dropped ids' sessions hold until they connect again).
+               * message in flight. The broker keeps queueing a share for a session that no longer connects:
+               * when this is lowered, the next start drains the unused ids' sessions and deletes them.
                */
               consumers: Type.Integer({ minimum: 1, maximum: 64, default: 16 }),
             },

@@ -9,6 +9,13 @@ import type { IngestRouter } from './router.js';
 
 const log = logger('ingest:external');
 
+/** Upper bound of `consumers` (central/config.ts), and of the ids looked at for unused sessions. */
+const MAX_CONSUMERS = 64;
+/** An unused session counts as drained after this long without a message. */
+const DRAIN_QUIET_MS = 1000;
+/** ... and is left for the next start when it keeps delivering longer than this. */
+const DRAIN_MAX_MS = 60_000;
+
 export interface ExternalBrokerConfig {
   url: string;
   username?: string | undefined;
@@ -72,7 +79,10 @@ export class ExternalIngest {
 
   async start(): Promise<void> {
     await this.refreshGateways();
-    for (const id of this.clientIds()) this.clients.push(await this.connect(id));
+    for (const id of this.clientIds()) this.clients.push((await this.connect(id, true)).client);
+    await this.retireUnused().catch((err: Error) =>
+      log.warn({ err: err.message }, 'unused consumer sessions not retired; tried again at the next start'),
+    );
     log.info(
       {
         url: this.deps.config.url,
@@ -83,9 +93,50 @@ export class ExternalIngest {
     );
   }
 
-  private async connect(clientId: string): Promise<MqttClient> {
-    const { config, password, router } = this.deps;
-    const opts: IClientOptions = {
+  /**
+   * Sessions of consumer ids above `consumers` (it was lowered): the broker
+   * kept queueing a share of messages for them. Each is drained (what it
+   * holds is handled like any message), unsubscribed and deleted, from
+   * `{clientId}-{consumers}` up to the first id that has no session.
+   */
+  private async retireUnused(): Promise<void> {
+    const { clientId, consumers = 1 } = this.deps.config;
+    for (let k = Math.max(1, consumers); k < MAX_CONSUMERS; k++) {
+      const id = `${clientId}-${k}`;
+      const c = await this.connect(id, false);
+      if (c.sessionPresent) {
+        await c.client.unsubscribeAsync(this.filters()); // no new share; what is queued still comes
+        const deadline = Date.now() + DRAIN_MAX_MS;
+        const draining = () => c.busy() || Date.now() - c.lastMessageAt() < DRAIN_QUIET_MS;
+        while (draining() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        if (draining()) {
+          await c.client.endAsync();
+          throw new Error(`session ${id} still delivering after ${DRAIN_MAX_MS} ms`);
+        }
+        log.warn(
+          { clientId: id, handled: c.handled() },
+          'retired an unused consumer session after draining it',
+        );
+      }
+      await c.client.endAsync();
+      // a clean connect deletes the session (the one just created too, when there was none)
+      const gone = mqtt.connect(this.deps.config.url, {
+        ...this.options(id),
+        clean: true,
+        reconnectPeriod: 0,
+      });
+      await new Promise<void>((resolve, reject) => {
+        gone.once('connect', () => resolve());
+        gone.once('error', reject);
+      });
+      await gone.endAsync();
+      if (!c.sessionPresent) return;
+    }
+  }
+
+  private options(clientId: string): IClientOptions {
+    const { config, password } = this.deps;
+    return {
       clientId,
       clean: false,
       reconnectPeriod: 1000,
@@ -94,11 +145,28 @@ export class ExternalIngest {
       ...(password ? { password } : {}),
       ...(config.caFile ? { ca: readFileSync(config.caFile) } : {}),
     };
-    const client = mqtt.connect(config.url, opts);
+  }
+
+  private async connect(
+    clientId: string,
+    subscribe: boolean,
+  ): Promise<{
+    client: MqttClient;
+    sessionPresent: boolean;
+    busy: () => boolean;
+    lastMessageAt: () => number;
+    handled: () => number;
+  }> {
+    const { router } = this.deps;
+    let inHandler = 0;
+    let handled = 0;
+    let lastMessageAt = Date.now();
+    const client = mqtt.connect(this.deps.config.url, this.options(clientId));
     // MQTT.js sends a QoS 1 PUBACK only after handleMessage calls back (and
     // reads the next packet only then): the acknowledgement follows the commit
     client.handleMessage = (packet, callback) => {
       if (packet.cmd !== 'publish') return callback();
+      lastMessageAt = Date.now();
       const topic = packet.topic;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const who = this.identity(topic);
@@ -112,7 +180,9 @@ export class ExternalIngest {
           this.lookups.set(who.siteId, lookup);
         }
         if (!this.lookedUp.has(who.siteId)) {
+          inHandler++;
           void lookup.then(() => {
+            inHandler--;
             this.lookedUp.add(who.siteId);
             client.handleMessage(packet, callback);
           });
@@ -123,9 +193,16 @@ export class ExternalIngest {
         log.warn({ topic }, 'message outside the carewatch site topics ignored');
         return callback();
       }
+      inHandler++;
       router.handle(who, topic, payload).then(
-        () => callback(),
+        () => {
+          inHandler--;
+          handled++;
+          lastMessageAt = Date.now();
+          callback();
+        },
         (err: Error) => {
+          inHandler--;
           // not acknowledged: the broker delivers it again after a reconnect
           this.deps.metrics.counter('carewatch_ingest_errors_total', 'messages not handled').inc();
           log.error(
@@ -137,20 +214,32 @@ export class ExternalIngest {
       );
     };
     client.on('error', (err) => log.warn({ err: err.message, clientId }, 'broker connection error'));
+    let sessionPresent = false;
     try {
       await new Promise<void>((resolve, reject) => {
-        client.once('connect', () => resolve());
+        client.once('connect', (connack) => {
+          sessionPresent = connack.sessionPresent;
+          resolve();
+        });
         client.once('error', reject);
       });
-      const granted = await client.subscribeAsync(this.filters(), { qos: 1 });
-      const refused = granted.filter((g) => g.qos === 128);
-      if (refused.length)
-        throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+      if (subscribe) {
+        const granted = await client.subscribeAsync(this.filters(), { qos: 1 });
+        const refused = granted.filter((g) => g.qos === 128);
+        if (refused.length)
+          throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+      }
     } catch (err) {
       client.end(true);
       throw err;
     }
-    return client;
+    return {
+      client,
+      sessionPresent,
+      busy: () => inHandler > 0,
+      lastMessageAt: () => lastMessageAt,
+      handled: () => handled,
+    };
   }
 
   private async refreshGateways(): Promise<void> {

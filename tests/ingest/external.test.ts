@@ -115,4 +115,61 @@ describe.skipIf(!haveMosquitto())('ExternalIngest on Mosquitto', () => {
     await second.stop();
     expect(again.held).toHaveLength(0);
   });
+
+  it('drains and deletes the sessions of consumer ids no longer used when consumers is lowered', async () => {
+    const registry = {
+      gateways: async () => [{ id: 'gw-a', siteId: 'site-a', disabled: false }],
+    } as unknown as RegistryRepo;
+    const ingest = (consumers: number, router: HoldingRouter) =>
+      new ExternalIngest({
+        config: {
+          url: broker!.url,
+          username: 'carewatch-central',
+          clientId: 'central-y',
+          shareGroup: 'g2',
+          consumers,
+        },
+        password: 'central-password-123',
+        router: router as unknown as IngestRouter,
+        registry,
+        metrics: new Metrics(),
+      });
+    const passing = new HoldingRouter();
+    const auto = setInterval(() => {
+      for (const h of passing.held) h.release();
+    }, 20);
+    try {
+      const four = ingest(4, passing);
+      await four.start();
+      await four.stop(); // four persistent sessions in the group, all offline now
+      const gw = await mqtt.connectAsync(broker!.url, {
+        clientId: 'gw-a-2',
+        username: 'gw-a',
+        password: 'gw-a-password-123',
+      });
+      const n = 40;
+      for (let i = 0; i < n; i++) await gw.publishAsync(siteTopic('site-a', 'events'), `q-${i}`, { qos: 1 });
+      await gw.endAsync();
+      // queued for the four offline sessions; two consumers from now on: the other two are drained
+      const two = ingest(2, passing);
+      await two.start();
+      await until(async () => new Set(passing.done).size === n, 10_000);
+      expect(new Set(passing.done)).toEqual(new Set(Array.from({ length: n }, (_, i) => `q-${i}`)));
+      await two.stop();
+      for (const id of ['central-y-2', 'central-y-3']) {
+        const probe = mqtt.connect(broker!.url, {
+          clientId: id,
+          clean: false,
+          username: 'carewatch-central',
+          password: 'central-password-123',
+          reconnectPeriod: 0,
+        });
+        const present = await new Promise<boolean>((r) => probe.once('connect', (c) => r(c.sessionPresent)));
+        await probe.endAsync();
+        expect(present, `${id} session`).toBe(false);
+      }
+    } finally {
+      clearInterval(auto);
+    }
+  });
 });
