@@ -33,6 +33,26 @@ class HoldingRouter {
     });
 }
 
+const registry = {
+  gateways: async () => [{ id: 'gw-a', siteId: 'site-a', disabled: false }],
+} as unknown as RegistryRepo;
+
+/** An ingest consuming as `clientId` with `consumers` connections, handing messages to `router`. */
+const ingestAs = (
+  url: string,
+  clientId: string,
+  shareGroup: string,
+  consumers: number,
+  router: HoldingRouter,
+) =>
+  new ExternalIngest({
+    config: { url, username: 'carewatch-central', clientId, shareGroup, consumers },
+    password: 'central-password-123',
+    router: router as unknown as IngestRouter,
+    registry,
+    metrics: new Metrics(),
+  });
+
 describe.skipIf(!haveMosquitto())('ExternalIngest on Mosquitto', () => {
   const dir = tempDir('cw-ext-ingest-');
   let broker: Mosquitto | undefined;
@@ -48,22 +68,7 @@ describe.skipIf(!haveMosquitto())('ExternalIngest on Mosquitto', () => {
       mosquittoAcl([{ id: 'gw-a', siteId: 'site-a' }], 'carewatch-central'),
     );
     const router = new HoldingRouter();
-    const registry = {
-      gateways: async () => [{ id: 'gw-a', siteId: 'site-a', disabled: false }],
-    } as unknown as RegistryRepo;
-    const ingest = new ExternalIngest({
-      config: {
-        url: broker.url,
-        username: 'carewatch-central',
-        clientId: 'central-x',
-        shareGroup: 'ingest',
-        consumers: 4,
-      },
-      password: 'central-password-123',
-      router: router as unknown as IngestRouter,
-      registry,
-      metrics: new Metrics(),
-    });
+    const ingest = ingestAs(broker.url, 'central-x', 'ingest', 4, router);
     expect(ingest.clientIds()).toEqual(['central-x', 'central-x-1', 'central-x-2', 'central-x-3']);
     await ingest.start();
     const gw = await mqtt.connectAsync(broker.url, {
@@ -97,19 +102,7 @@ describe.skipIf(!haveMosquitto())('ExternalIngest on Mosquitto', () => {
     }
     // every message was acknowledged: reconnecting the same sessions brings nothing again
     const again = new HoldingRouter();
-    const second = new ExternalIngest({
-      config: {
-        url: broker.url,
-        username: 'carewatch-central',
-        clientId: 'central-x',
-        shareGroup: 'ingest',
-        consumers: 4,
-      },
-      password: 'central-password-123',
-      router: again as unknown as IngestRouter,
-      registry,
-      metrics: new Metrics(),
-    });
+    const second = ingestAs(broker.url, 'central-x', 'ingest', 4, again);
     await second.start();
     await new Promise((r) => setTimeout(r, 500));
     await second.stop();
@@ -117,23 +110,8 @@ describe.skipIf(!haveMosquitto())('ExternalIngest on Mosquitto', () => {
   });
 
   it('drains and deletes the sessions of consumer ids no longer used when consumers is lowered', async () => {
-    const registry = {
-      gateways: async () => [{ id: 'gw-a', siteId: 'site-a', disabled: false }],
-    } as unknown as RegistryRepo;
     const ingest = (consumers: number, router: HoldingRouter) =>
-      new ExternalIngest({
-        config: {
-          url: broker!.url,
-          username: 'carewatch-central',
-          clientId: 'central-y',
-          shareGroup: 'g2',
-          consumers,
-        },
-        password: 'central-password-123',
-        router: router as unknown as IngestRouter,
-        registry,
-        metrics: new Metrics(),
-      });
+      ingestAs(broker!.url, 'central-y', 'g2', consumers, router);
     const passing = new HoldingRouter();
     const auto = setInterval(() => {
       for (const h of passing.held) h.release();
