@@ -13,10 +13,11 @@ export function checkRange(sinceMs: number, untilMs: number, bucketMs = HOUR_MS)
       untilMs,
     });
   }
-  if (!Number.isInteger(bucketMs) || bucketMs < 1000) {
+  // whole seconds: event points are summed per second, so a bucket edge inside a second would split one
+  if (!Number.isInteger(bucketMs) || bucketMs < 1000 || bucketMs % 1000 !== 0) {
     throw new CarewatchError(
       'TIMESERIES_BAD_BUCKET',
-      `bucket must be a whole number of ms ≥ 1000: ${bucketMs}`,
+      `bucket must be a whole number of seconds, in ms (a multiple of 1000): ${bucketMs}`,
     );
   }
   if ((untilMs - sinceMs) / bucketMs > 100_000) {

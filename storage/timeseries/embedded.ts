@@ -38,6 +38,11 @@ export const TIMESERIES_MIGRATIONS: Migration[] = [
       CREATE INDEX ts_alert_changes_at ON ts_alert_changes (at);
     `,
   },
+  {
+    // one row per site, kind and second (the recorder sums them) instead of one per event
+    version: 2,
+    sql: 'ALTER TABLE ts_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;',
+  },
 ];
 
 export interface EmbeddedOptions {
@@ -119,7 +124,7 @@ export class EmbeddedTimeSeries implements TimeSeries {
       this.db,
       'INSERT INTO ts_heartbeats (at, site_id, gateway_id, uptime_s, outbox_depth) VALUES (?, ?, ?, ?, ?)',
     );
-    const ev = stmt(this.db, 'INSERT INTO ts_events (at, site_id, kind) VALUES (?, ?, ?)');
+    const ev = stmt(this.db, 'INSERT INTO ts_events (at, site_id, kind, count) VALUES (?, ?, ?, ?)');
     const al = stmt(
       this.db,
       'INSERT INTO ts_alert_changes (at, site_id, type, severity, change, ack_seconds) VALUES (?, ?, ?, ?, ?, ?)',
@@ -127,7 +132,7 @@ export class EmbeddedTimeSeries implements TimeSeries {
     this.db.transaction(() => {
       for (const p of points) {
         if (p.m === 'gateway_heartbeat') hb.run(p.at, p.siteId, p.gatewayId, p.uptimeS, p.outboxDepth);
-        else if (p.m === 'events') ev.run(p.at, p.siteId, p.kind);
+        else if (p.m === 'events') ev.run(p.at, p.siteId, p.kind, p.count ?? 1);
         else al.run(p.at, p.siteId, p.type, p.severity, p.change, p.ackSeconds ?? null);
       }
     })();
@@ -173,7 +178,7 @@ export class EmbeddedTimeSeries implements TimeSeries {
     checkRange(sinceMs, untilMs, bucketMs);
     const rows = stmt(
       this.db,
-      `SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS t, kind, COUNT(*) AS count FROM ts_events
+      `SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS t, kind, SUM(count) AS count FROM ts_events
          WHERE at >= @since AND at < @until AND ${SITES} GROUP BY t, kind`,
     ).all(params(siteIds, sinceMs, untilMs, bucketMs)) as KindCountBucket[];
     return rows.sort(byTimeThenKind);

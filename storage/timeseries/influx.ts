@@ -223,7 +223,12 @@ export class InfluxTimeSeries implements TimeSeries {
           timestamp,
         };
       case 'events':
-        return { measurement: p.m, tags: { site: p.siteId, kind: p.kind }, fields: { count: 1 }, timestamp };
+        return {
+          measurement: p.m,
+          tags: { site: p.siteId, kind: p.kind },
+          fields: { count: p.count ?? 1 },
+          timestamp,
+        };
       case 'alert_changes':
         return {
           measurement: p.m,

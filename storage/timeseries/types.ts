@@ -16,12 +16,17 @@ export interface HeartbeatPoint {
   outboxDepth: number;
 }
 
-/** One stored event: measurement `events`, tags site + kind, field count=1. */
+/**
+ * Stored events of one site and kind: measurement `events`, tags site + kind,
+ * field `count` (1 when absent). The recorder sums the events of one second
+ * into one point (`at` at the start of that second).
+ */
 export interface EventPoint {
   m: 'events';
   at: number;
   siteId: string;
   kind: string;
+  count?: number | undefined;
 }
 
 /** One alert change: measurement `alert_changes`, tags site, type, severity, change. */

@@ -52,6 +52,8 @@ export function contractPoints(): Point[] {
     event(T0 + 20 * MIN, 'site-a', 'button_call'),
     event(T0 + 16 * MIN, 'site-b', 'camera_offline'),
     event(T0 + 61 * MIN, 'site-a', 'attendance'),
+    // three events of one second, summed by the recorder into one point
+    { ...event(T0 + 62 * MIN, 'site-a', 'attendance'), count: 3 } as Point,
     event(T0 - 1, 'site-a', 'button_call'),
     event(T0 + 3 * HOUR, 'site-a', 'button_call'),
   ];
@@ -140,14 +142,14 @@ export function timeSeriesContract(name: string, make: () => Promise<Subject>): 
         { t: T0, kind: 'button_call', count: 3 },
         { t: T0 + 15 * MIN, kind: 'button_call', count: 2 },
         { t: T0 + 15 * MIN, kind: 'camera_offline', count: 1 },
-        { t: T0 + 60 * MIN, kind: 'attendance', count: 1 },
+        { t: T0 + 60 * MIN, kind: 'attendance', count: 4 },
       ]);
       expect(await s.series.eventCountsByKind(['site-b'], T0, T0 + 3 * HOUR, HOUR)).toEqual([
         { t: T0, kind: 'camera_offline', count: 1 },
       ]);
       expect(await s.series.eventCountsByKind(['site-a'], T0, T0 + 3 * HOUR, HOUR)).toEqual([
         { t: T0, kind: 'button_call', count: 5 },
-        { t: T0 + HOUR, kind: 'attendance', count: 1 },
+        { t: T0 + HOUR, kind: 'attendance', count: 4 },
       ]);
     });
 
@@ -171,6 +173,16 @@ export function timeSeriesContract(name: string, make: () => Promise<Subject>): 
       await expect(s.series.alertsPerHour(undefined, T0 + HOUR, T0)).rejects.toMatchObject({
         code: 'TIMESERIES_BAD_RANGE',
       });
+    });
+
+    it('refuses a bucket that is not a whole number of seconds (events are summed per second)', async () => {
+      await expect(s.series.eventCountsByKind(undefined, T0, T0 + HOUR, 1500)).rejects.toMatchObject({
+        code: 'TIMESERIES_BAD_BUCKET',
+        message: expect.stringContaining('multiple of 1000'),
+      });
+      expect(await s.series.eventCountsByKind(['site-b'], T0, T0 + HOUR, 2000)).toEqual([
+        { t: T0 + 16 * MIN, kind: 'camera_offline', count: 1 },
+      ]);
     });
   });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.js';
-import { openDatabase } from '../../../storage/sqlite/open.js';
-import { EmbeddedTimeSeries } from '../../../storage/timeseries/embedded.js';
+import { migrate, openDatabase } from '../../../storage/sqlite/open.js';
+import { EmbeddedTimeSeries, TIMESERIES_MIGRATIONS } from '../../../storage/timeseries/embedded.js';
 import { T0, timeSeriesContract } from './contract.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -69,6 +69,24 @@ describe('EmbeddedTimeSeries with an injected clock', () => {
     const db = openDatabase(':memory:');
     await new EmbeddedTimeSeries(db).start();
     await new EmbeddedTimeSeries(db).start();
-    expect(db.prepare('SELECT version FROM timeseries_migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM timeseries_migrations').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
+  });
+
+  it('keeps the rows of a file from before events were summed: each counts one', async () => {
+    const db = openDatabase(':memory:');
+    migrate(db, TIMESERIES_MIGRATIONS.slice(0, 1), 'timeseries_migrations');
+    const old = db.prepare('INSERT INTO ts_events (at, site_id, kind) VALUES (?, ?, ?)');
+    for (let i = 0; i < 3; i++) old.run(T0 + i, 's', 'attendance');
+    const series = new EmbeddedTimeSeries(db, { closeDb: true });
+    await series.start();
+    series.write([{ m: 'events', at: T0 + 1000, siteId: 's', kind: 'attendance', count: 5 }]);
+    await series.flush();
+    expect(await series.eventCountsByKind(['s'], T0, T0 + 3_600_000, 3_600_000)).toEqual([
+      { t: T0, kind: 'attendance', count: 8 },
+    ]);
+    await series.stop();
   });
 });

@@ -97,9 +97,57 @@ describe('TelemetryRecorder', () => {
     expect(await series.gatewayTelemetry('site-a', T0)).toEqual([
       { t: T0 + 5000, gatewayId: 'gw-a', outboxDepth: 7, uptimeS: 42 },
     ]);
+    // the two events of the same second became one point that counts both
     expect(await metrics.registry.getSingleMetricAsString('carewatch_timeseries_points_total')).toMatch(
-      /measurement="events"} 2/,
+      /measurement="events"} 1/,
     );
+    await series.stop();
+  });
+
+  it('sums events per site, kind and second, and writes them a window after the first', async () => {
+    const clock = new ManualClock(T0);
+    const bus = createCentralBus();
+    const series = new EmbeddedTimeSeries(openDatabase(':memory:'), { clock, closeDb: true });
+    await series.start();
+    const metrics = new Metrics();
+    const rec = new TelemetryRecorder({ bus, series, clock, metrics, eventWindowMs: 500 });
+    rec.start();
+    const stored = (at: number, kind: string, siteId = 'site-a') =>
+      bus.emit('event.stored', {
+        envelope: { ...envelope(at, kind), siteId },
+        gatewayId: 'gw-a',
+        receivedAt: at,
+      });
+    for (let i = 0; i < 50; i++) stored(T0 + i * 10, 'attendance'); // 0..490 ms: one second
+    stored(T0 + 999, 'attendance');
+    stored(T0 + 1000, 'attendance'); // the next second
+    stored(T0 + 5, 'button_call');
+    stored(T0 + 5, 'attendance', 'site-b');
+    // nothing is written before the window ends
+    await series.flush();
+    expect(await series.eventCountsByKind(undefined, T0, T0 + HOUR, 1000)).toEqual([]);
+    clock.advance(500);
+    await series.flush();
+    expect(await series.eventCountsByKind(undefined, T0, T0 + HOUR, 1000)).toEqual([
+      { t: T0, kind: 'attendance', count: 52 },
+      { t: T0, kind: 'button_call', count: 1 },
+      { t: T0 + 1000, kind: 'attendance', count: 1 },
+    ]);
+    expect(await series.eventCountsByKind(['site-a'], T0, T0 + HOUR, HOUR)).toEqual([
+      { t: T0, kind: 'attendance', count: 52 },
+      { t: T0, kind: 'button_call', count: 1 },
+    ]);
+    expect(await metrics.registry.getSingleMetricAsString('carewatch_timeseries_points_total')).toMatch(
+      /measurement="events"} 4/,
+    );
+    // a later event of an already written second is a new point; the sums still add up; stop writes it
+    stored(T0 + 20, 'attendance');
+    rec.stop();
+    await series.flush();
+    expect(await series.eventCountsByKind(['site-a'], T0, T0 + 1000, 1000)).toEqual([
+      { t: T0, kind: 'attendance', count: 52 },
+      { t: T0, kind: 'button_call', count: 1 },
+    ]);
     await series.stop();
   });
 });
