@@ -20,6 +20,15 @@ const DAY = 24 * 3600_000;
  */
 export const DEFAULT_OCCUPANCY_WINDOW_MS = 10 * 60_000;
 
+/**
+ * After attendance of a site is committed, its staffing is evaluated at once,
+ * then at most once per this long while more keeps coming (one evaluation at
+ * the end of the interval covers every change in it). Each evaluation reads
+ * roster, presence, settings, occupancy, post checks and duty log: per commit
+ * it was a tenth of the central's time when badges arrived in bulk.
+ */
+export const DEFAULT_STAFFING_EVERY_MS = 1000;
+
 export interface FireRoomStatus {
   siteId: string;
   minOperators: number;
@@ -58,6 +67,10 @@ export class FireRoomService {
   private evaluations: Promise<void> = Promise.resolve();
   private readonly raised = new Map<string, boolean>(); // `${site}|${type}|${source}` -> raised
   private readonly nextRandom = new Map<string, number>();
+  /** Sites whose attendance changed since their last staffing evaluation, and when each was last evaluated. */
+  private readonly staffingDue = new Set<string>();
+  private readonly staffingAt = new Map<string, number>();
+  private staffingTimer: { cancel(): void } | null = null;
   private stopped = true;
 
   constructor(
@@ -76,6 +89,8 @@ export class FireRoomService {
       notifyGateway?: (siteId: string, check: PostCheck) => Promise<void>;
       /** How long an occupancy reading counts; `DEFAULT_OCCUPANCY_WINDOW_MS` by default. */
       occupancyWindowMs?: number;
+      /** See `DEFAULT_STAFFING_EVERY_MS`. */
+      staffingEveryMs?: number;
     },
   ) {
     this.records = new FireRoomEventRecords({
@@ -85,12 +100,42 @@ export class FireRoomService {
         await this.answer(a.checkId, a.by, a.via, a.siteId, a.at);
       },
       changed: (sites) => {
-        this.evaluations = this.evaluations.then(async () => {
-          for (const site of sites)
-            await this.evaluate(site).catch((err) => log.error({ err, site }, 'staffing not evaluated'));
-        });
+        for (const site of sites) this.staffingDue.add(site);
+        this.scheduleStaffing();
       },
     });
+  }
+
+  /** Evaluates the sites whose interval has passed now, and sets a timer for the others. */
+  private scheduleStaffing(force = false): void {
+    if (this.staffingTimer && !force) return;
+    this.staffingTimer?.cancel();
+    this.staffingTimer = null;
+    const every = this.deps.staffingEveryMs ?? DEFAULT_STAFFING_EVERY_MS;
+    const now = this.deps.clock.now();
+    const due: string[] = [];
+    let wait = Number.POSITIVE_INFINITY;
+    for (const site of this.staffingDue) {
+      const next = (this.staffingAt.get(site) ?? Number.NEGATIVE_INFINITY) + every;
+      if (force || next <= now) due.push(site);
+      else wait = Math.min(wait, next - now);
+    }
+    for (const site of due) {
+      this.staffingDue.delete(site);
+      this.staffingAt.set(site, now);
+    }
+    if (due.length > 0) {
+      this.evaluations = this.evaluations.then(async () => {
+        for (const site of due)
+          await this.evaluate(site).catch((err) => log.error({ err, site }, 'staffing not evaluated'));
+      });
+    }
+    if (Number.isFinite(wait) && !this.stopped) {
+      this.staffingTimer = this.deps.clock.setTimeout(() => {
+        this.staffingTimer = null;
+        this.scheduleStaffing();
+      }, wait);
+    }
   }
 
   /**
@@ -112,6 +157,8 @@ export class FireRoomService {
     this.stopped = true;
     this.off?.();
     this.timer?.cancel();
+    this.staffingTimer?.cancel();
+    this.staffingTimer = null;
     await this.records.idle();
   }
 
@@ -123,13 +170,17 @@ export class FireRoomService {
     return this.records.unapplied(ids);
   }
 
-  /** Waits for the records and staffing evaluations queued so far. */
+  /**
+   * Waits for the records queued so far and their staffing evaluations,
+   * including those still waiting for their interval (run now).
+   */
   async idle(): Promise<void> {
     for (;;) {
-      const v = this.evaluations;
       await this.records.idle();
+      if (this.staffingDue.size > 0) this.scheduleStaffing(true);
+      const v = this.evaluations;
       await v;
-      if (v === this.evaluations) return;
+      if (v === this.evaluations && this.staffingDue.size === 0) return;
     }
   }
 

@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlertService } from '../../../alerts/alert-service.js';
-import { DEFAULT_OCCUPANCY_WINDOW_MS, FireRoomService } from '../../../alerts/fire-room/service.js';
+import {
+  DEFAULT_OCCUPANCY_WINDOW_MS,
+  DEFAULT_STAFFING_EVERY_MS,
+  FireRoomService,
+} from '../../../alerts/fire-room/service.js';
 import { createCentralBus } from '../../../central/bus.js';
 import { ManualClock } from '../../../lib/clock.js';
 import { Metrics } from '../../../lib/metrics.js';
@@ -104,6 +108,57 @@ describe('fire-control room duty rules', () => {
     expect((await open('operator_certificate_expired')).map((x) => x.source)).toEqual(['op-3']);
     await attend('check_in', 'op-2');
     expect(await open('fire_room_understaffed')).toHaveLength(0);
+  });
+
+  it('evaluates staffing once at the first attendance, then once per interval however many arrive', async () => {
+    expect(await open('fire_room_understaffed')).toHaveLength(1);
+    let evaluations = 0;
+    const present = store.fireRoom.present.bind(store.fireRoom);
+    store.fireRoom.present = (site) => {
+      evaluations++;
+      return present(site);
+    };
+    // as the ingest delivers a burst: stored and announced, without waiting for the fire room
+    const burst = async (list: Array<['check_in' | 'check_out', string]>) => {
+      for (const [action, operatorId] of list) {
+        const envelope: Envelope = buildEnvelope({
+          kind: 'attendance',
+          siteId: 's1',
+          deviceId: 'badge-1',
+          seq: seq++,
+          ts: new Date(clock.now()),
+          data: { source: 'badge', action, operatorId },
+        });
+        await store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: clock.now() }]);
+        bus.emit('event.stored', { envelope, gatewayId: 'gw', receivedAt: clock.now() });
+        await settle(); // each its own commit
+      }
+      await settle();
+    };
+    await burst([['check_in', 'op-1']]);
+    await alerts.idle();
+    expect(evaluations).toBe(1); // at once
+    await burst([
+      ['check_in', 'op-2'],
+      ['check_out', 'op-2'],
+      ['check_in', 'op-2'],
+      ['check_out', 'op-1'],
+      ['check_in', 'op-1'],
+    ]);
+    await alerts.idle();
+    expect(evaluations).toBe(1); // inside the interval: waiting
+    expect(await open('fire_room_understaffed')).toHaveLength(1);
+    clock.advance(DEFAULT_STAFFING_EVERY_MS);
+    await settle();
+    await alerts.idle();
+    expect(evaluations).toBe(2); // one evaluation for the five commits, on the state after the last
+    expect(await open('fire_room_understaffed')).toHaveLength(0);
+    // quiet for an interval: the next change is evaluated at once again
+    clock.advance(DEFAULT_STAFFING_EVERY_MS);
+    await burst([['check_out', 'op-2']]);
+    await alerts.idle();
+    expect(evaluations).toBe(3);
+    expect(await open('fire_room_understaffed')).toHaveLength(1);
   });
 
   describe('occupancy from presence sensors', () => {
