@@ -9,6 +9,7 @@ import { migrate, openDatabase } from './open.js';
 import { SqliteRegistryRepo } from './registry.js';
 import { SqliteSilenceRepo } from './silences.js';
 import { SqliteUserRepo } from './users.js';
+import { closeWalSync } from './wal-sync.js';
 
 /**
  * The embedded central store: one SQLite file in WAL mode, checkpointed from a
@@ -31,6 +32,7 @@ export function openSqliteCentralStore(path: string): CentralStore & { checkpoin
     users: new SqliteUserRepo(db),
     async close() {
       await checkpointer?.stop();
+      closeWalSync(db);
       db.close();
     },
   };

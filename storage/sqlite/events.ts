@@ -9,6 +9,7 @@ import type {
 } from '../types.js';
 import type { Db } from './open.js';
 import { stmt } from './statements.js';
+import { durableTransaction } from './wal-sync.js';
 
 interface EventRow {
   id: string;
@@ -66,14 +67,17 @@ function where(q: EventQuery): { sql: string; args: unknown[] } {
 
 export class SqliteEventRepo implements EventRepo {
   private readonly insert;
-  private readonly batch;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
       `INSERT OR IGNORE INTO events (id, site_id, device_id, kind, seq, ts, received_at, drill, gateway_id, body)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.batch = db.transaction((items: IncomingEvent[]) =>
+  }
+
+  /** Durable when it resolves; the fsync runs off the event loop (`durableTransaction`). */
+  async insertBatch(items: IncomingEvent[]): Promise<boolean[]> {
+    return durableTransaction(this.db, () =>
       items.map(({ envelope: e, gatewayId, receivedAt }) => {
         const r = this.insert.run(
           e.id,
@@ -92,10 +96,6 @@ export class SqliteEventRepo implements EventRepo {
     );
   }
 
-  async insertBatch(items: IncomingEvent[]): Promise<boolean[]> {
-    return this.batch(items);
-  }
-
   async markProcessed(id: string): Promise<void> {
     stmt(this.db, 'UPDATE events SET processed = 1 WHERE id = ?').run(id);
   }
@@ -103,9 +103,9 @@ export class SqliteEventRepo implements EventRepo {
   async markProcessedMany(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const mark = stmt(this.db, 'UPDATE events SET processed = 1 WHERE id = ?');
-    this.db.transaction((list: string[]) => {
-      for (const id of list) mark.run(id);
-    })(ids);
+    await durableTransaction(this.db, () => {
+      for (const id of ids) mark.run(id);
+    });
   }
 
   async lastProcessedSeq(siteId: string, deviceId: string): Promise<number | null> {

@@ -12,6 +12,7 @@ import {
 import { type PostCheckRow, toPostCheck } from '../rows.js';
 import type { Db } from './open.js';
 import { stmt } from './statements.js';
+import { durableTransaction } from './wal-sync.js';
 
 export class SqliteFireRoomRepo implements FireRoomRepo {
   constructor(private readonly db: Db) {}
@@ -56,7 +57,7 @@ export class SqliteFireRoomRepo implements FireRoomRepo {
   async recordAttendanceMany(
     items: Array<{ entry: AttendanceEntry; eventId: string | null }>,
   ): Promise<boolean[]> {
-    return this.db.transaction(() => items.map((i) => this.applyAttendance(i.entry, i.eventId)))();
+    return durableTransaction(this.db, () => items.map((i) => this.applyAttendance(i.entry, i.eventId)));
   }
 
   private applyAttendance(e: AttendanceEntry, eventId: string | null): boolean {

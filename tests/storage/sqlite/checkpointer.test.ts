@@ -36,7 +36,9 @@ describe('BackgroundCheckpointer', () => {
     const cp = new BackgroundCheckpointer({ db, path, synchronous: 'FULL', everyMs: 10 });
     cp.start();
     cleanup.push(() => dir.cleanup());
-    cleanup.push(() => db.close());
+    cleanup.push(() => {
+      db.close();
+    });
     cleanup.push(() => cp.stop());
     // the writer's own threshold is raised: the worker is meant to do the copying
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_AUTOCHECKPOINT_PAGES);
