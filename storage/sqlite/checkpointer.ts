@@ -28,8 +28,9 @@ parentPort.on('message', (m) => {
 const run = () => {
   if (stopped) return;
   try {
+    const at = Date.now();
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ frames: r.log, backfilled: r.checkpointed, busy: r.busy });
+    parentPort.postMessage({ at, frames: r.log, backfilled: r.checkpointed, busy: r.busy });
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message || err) });
   }
@@ -43,6 +44,8 @@ export const WRITER_AUTOCHECKPOINT_PAGES = 8000;
 
 export interface CheckpointStats {
   runs: number;
+  /** When the last reported run started (ms since the epoch). */
+  lastRunAt: number;
   /** Frames in the WAL at the last run, and how many of them were in the database file after it. */
   frames: number;
   backfilled: number;
@@ -61,7 +64,7 @@ export interface CheckpointStats {
  */
 export class BackgroundCheckpointer {
   private worker: Worker | undefined;
-  readonly stats: CheckpointStats = { runs: 0, frames: 0, backfilled: 0, errors: 0 };
+  readonly stats: CheckpointStats = { runs: 0, lastRunAt: 0, frames: 0, backfilled: 0, errors: 0 };
 
   constructor(
     private readonly deps: {
@@ -84,7 +87,7 @@ export class BackgroundCheckpointer {
         everyMs: this.deps.everyMs ?? 100,
       },
     });
-    w.on('message', (m: { frames?: number; backfilled?: number; error?: string }) => {
+    w.on('message', (m: { at?: number; frames?: number; backfilled?: number; error?: string }) => {
       if (m.error !== undefined) {
         this.stats.errors++;
         if (this.stats.errors === 1 || this.stats.errors % 1000 === 0)
@@ -93,6 +96,7 @@ export class BackgroundCheckpointer {
       }
       if (m.frames === undefined) return;
       this.stats.runs++;
+      this.stats.lastRunAt = m.at ?? 0;
       this.stats.frames = m.frames;
       this.stats.backfilled = m.backfilled ?? 0;
     });
