@@ -15,6 +15,7 @@ import { IngestPipeline } from '../ingest/pipeline/index.js';
 import { PresenceTracker } from '../ingest/presence.js';
 import { IngestRouter } from '../ingest/router.js';
 import { type Clock, systemClock } from '../lib/clock.js';
+import { ConfigError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { Metrics } from '../lib/metrics.js';
 import { openCentralStore } from '../storage/open-store.js';
@@ -40,6 +41,9 @@ export function centralDbPath(config: Pick<CentralConfig, 'dataDir'>): string {
  * and the HTTP/WebSocket API. A thin controller: modules start in dependency
  * order and stop in reverse.
  */
+const RETIRE_EMBEDDED =
+  '--retire: only an instance on an external broker (/mqtt/mode: external) has broker sessions to retire';
+
 export class Central {
   readonly metrics = new Metrics({ defaults: true });
   readonly bus = createCentralBus();
@@ -65,13 +69,19 @@ export class Central {
   private ready = false;
   ports: { mqtt?: number; mqtts?: number; http?: number } = {};
 
+  /** What `--retire` did: the sessions drained and deleted, the messages they held. */
+  retired: { sessions: string[]; handled: number } | undefined;
+
   constructor(
     private readonly config: CentralConfig,
     private readonly clock: Clock = systemClock,
+    /** `retire`: take this instance out of the external broker's share group for good, then stop. */
+    private readonly options: { retire?: boolean } = {},
   ) {}
 
   async start(): Promise<void> {
     const { config, clock, metrics, bus } = this;
+    if (this.options.retire && config.mqtt.mode !== 'external') throw new ConfigError(RETIRE_EMBEDDED);
     this.store = await openCentralStore({ dataDir: config.dataDir, postgresUrl: config.storage.postgresUrl });
     const store = this.store;
     this.series = createTimeSeries(config.timeseries, { dataDir: config.dataDir, clock, metrics });
@@ -226,6 +236,15 @@ export class Central {
     this.mediaPrune = setInterval(() => void this.pruneMedia(), 3_600_000);
     this.mediaPrune.unref();
     void this.pruneMedia();
+    if (this.options.retire) {
+      if (!(this.broker instanceof ExternalIngest)) throw new ConfigError(RETIRE_EMBEDDED);
+      // what the sessions held is stored and applied like any message; nobody is served
+      this.retired = await this.broker.retire();
+      await this.fireRoom.idle();
+      await this.alerts.idle();
+      log.info(this.retired, 'instance retired from the share group');
+      return;
+    }
     await this.broker.start();
     this.http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
     await this.http.register(dashboardApp, {

@@ -43,6 +43,6 @@ export function centralConfigFrom(flags: CentralFlags): CentralConfig {
   return config;
 }
 
-export function createCentral(flags: CentralFlags): Central {
-  return new Central(centralConfigFrom(flags));
+export function createCentral(flags: CentralFlags & { retire?: boolean }): Central {
+  return new Central(centralConfigFrom(flags), undefined, { retire: flags.retire === true });
 }

@@ -29,8 +29,24 @@ program
   .option('--mqtt-port <port>', 'MQTT listen port')
   .option('--http-port <port>', 'HTTP listen port')
   .option('--host <addr>', 'listen address for MQTT and HTTP')
+  .option(
+    '--retire',
+    "external broker only: drain and delete this instance's broker sessions (the messages they hold are stored), then exit; for an instance removed for good",
+  )
   .action(async (flags) => {
     const central = createCentral(flags);
+    if (flags.retire) {
+      try {
+        await central.start();
+        const r = central.retired!;
+        process.stdout.write(
+          `central retired: ${r.sessions.length} session(s) drained and deleted (${r.sessions.join(', ') || 'none'}), ${r.handled} message(s) handled\n`,
+        );
+      } finally {
+        await central.stop();
+      }
+      process.exit(0);
+    }
     await runService('central', central);
     process.stdout.write(`central ready mqtt=${central.ports.mqtt} http=${central.ports.http}\n`);
   });

@@ -100,9 +100,29 @@ export class ExternalIngest {
    * `{clientId}-{consumers}` up to the first id that has no session.
    */
   private async retireUnused(): Promise<void> {
+    await this.retireSessions(Math.max(1, this.deps.config.consumers ?? 1));
+  }
+
+  /**
+   * Takes this instance out of the share group for good, for an instance
+   * that is being removed: the broker keeps giving a share of new messages to
+   * every persistent session in the group, connected or not, so the
+   * sessions of an instance that is simply switched off hold their share
+   * until it comes back. Every session of this instance (`clientId`, then
+   * `-1`, `-2`, ... up to the first id without one beyond `consumers`) is
+   * drained, its messages handled and stored like any other, then deleted.
+   * `carewatch central --retire` runs it; call instead of `start`.
+   */
+  async retire(): Promise<{ sessions: string[]; handled: number }> {
+    await this.refreshGateways();
+    return this.retireSessions(0);
+  }
+
+  private async retireSessions(from: number): Promise<{ sessions: string[]; handled: number }> {
     const { clientId, consumers = 1 } = this.deps.config;
-    for (let k = Math.max(1, consumers); k < MAX_CONSUMERS; k++) {
-      const id = `${clientId}-${k}`;
+    const report = { sessions: [] as string[], handled: 0 };
+    for (let k = from; k < MAX_CONSUMERS; k++) {
+      const id = k === 0 ? clientId : `${clientId}-${k}`;
       const c = await this.connect(id, false);
       if (c.sessionPresent) {
         await c.client.unsubscribeAsync(this.filters()); // no new share; what is queued still comes
@@ -113,10 +133,9 @@ export class ExternalIngest {
           await c.client.endAsync();
           throw new Error(`session ${id} still delivering after ${DRAIN_MAX_MS} ms`);
         }
-        log.warn(
-          { clientId: id, handled: c.handled() },
-          'retired an unused consumer session after draining it',
-        );
+        report.sessions.push(id);
+        report.handled += c.handled();
+        log.warn({ clientId: id, handled: c.handled() }, 'retired a consumer session after draining it');
       }
       await c.client.endAsync();
       // a clean connect deletes the session (the one just created too, when there was none)
@@ -130,8 +149,10 @@ export class ExternalIngest {
         gone.once('error', reject);
       });
       await gone.endAsync();
-      if (!c.sessionPresent) return;
+      // the configured ids are all looked at; past them, up to the first without a session
+      if (!c.sessionPresent && k >= Math.max(1, consumers)) return report;
     }
+    return report;
   }
 
   private options(clientId: string): IClientOptions {

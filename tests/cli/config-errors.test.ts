@@ -54,6 +54,14 @@ describe('configuration errors stop the process with the field and the problem',
     expect(b.out).toContain('/alerts/escalation/ackTimeoutS');
   });
 
+  it('refuses --retire for an embedded central (it has no broker sessions to retire)', async () => {
+    const c = join(dir.path, 'embedded.yaml');
+    writeFileSync(c, `dataDir: ${join(dir.path, 'retire-data')}\nmqtt: {port: 0}\nhttp: {port: 0}\n`);
+    const { code, out } = await run(['central', '--config', c, '--retire']);
+    expect(code).toBe(2);
+    expect(out).toContain('--retire: only an instance on an external broker (/mqtt/mode: external)');
+  });
+
   it('refuses an alert rule that both opens and resolves, naming the rule', async () => {
     const c = join(dir.path, 'rules.yaml');
     writeFileSync(

@@ -21,10 +21,13 @@ class HoldingRouter {
     new Promise<void>((resolve) => {
       this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      let released = false;
       this.held.push({
         who,
         payload: payload.toString(),
         release: () => {
+          if (released) return;
+          released = true;
           this.inFlight--;
           this.done.push(payload.toString());
           resolve();
@@ -148,6 +151,77 @@ describe.skipIf(!haveMosquitto())('ExternalIngest on Mosquitto', () => {
       }
     } finally {
       clearInterval(auto);
+    }
+  });
+
+  it('retires an instance removed for good: its sessions drained, stored, deleted; no share goes to it after', async () => {
+    const sessionPresent = async (id: string) => {
+      const probe = mqtt.connect(broker!.url, {
+        clientId: id,
+        clean: false,
+        username: 'carewatch-central',
+        password: 'central-password-123',
+        reconnectPeriod: 0,
+      });
+      const present = await new Promise<boolean>((r) => probe.once('connect', (c) => r(c.sessionPresent)));
+      // a probe that found nothing must not leave a session behind
+      await probe.endAsync();
+      if (!present) {
+        const clean = await mqtt.connectAsync(broker!.url, {
+          clientId: id,
+          clean: true,
+          username: 'carewatch-central',
+          password: 'central-password-123',
+          reconnectPeriod: 0,
+        });
+        await clean.endAsync();
+      }
+      return present;
+    };
+    const survivor = new HoldingRouter();
+    const leaving = new HoldingRouter();
+    const auto = setInterval(() => {
+      for (const r of [survivor, leaving]) for (const h of r.held) h.release();
+    }, 20);
+    const gw = await mqtt.connectAsync(broker!.url, {
+      clientId: 'gw-a-3',
+      username: 'gw-a',
+      password: 'gw-a-password-123',
+    });
+    const publish = async (prefix: string, n: number) => {
+      for (let i = 0; i < n; i++)
+        await gw.publishAsync(siteTopic('site-a', 'events'), `${prefix}-${i}`, { qos: 1 });
+    };
+    const stays = ingestAs(broker!.url, 'central-s', 'g3', 1, survivor);
+    try {
+      await stays.start();
+      const gone = ingestAs(broker!.url, 'central-r', 'g3', 3, leaving);
+      await gone.start();
+      await gone.stop(); // switched off: its three sessions stay in the group
+      await publish('a', 30);
+      // the survivor gets its share only; the rest waits in the switched-off sessions
+      await until(async () => survivor.done.length > 0, 10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      const queued = 30 - survivor.done.length;
+      expect(queued).toBeGreaterThan(0);
+
+      const report = await ingestAs(broker!.url, 'central-r', 'g3', 3, leaving).retire();
+      expect(report.sessions).toEqual(['central-r', 'central-r-1', 'central-r-2']);
+      expect(report.handled).toBe(queued);
+      expect(new Set([...survivor.done, ...leaving.done])).toEqual(
+        new Set(Array.from({ length: 30 }, (_, i) => `a-${i}`)),
+      );
+      for (const id of ['central-r', 'central-r-1', 'central-r-2'])
+        expect(await sessionPresent(id), `${id} session`).toBe(false);
+
+      // from now on every message goes to the survivor
+      await publish('b', 20);
+      await until(async () => survivor.done.filter((m) => m.startsWith('b-')).length === 20, 10_000);
+      expect(leaving.done.filter((m) => m.startsWith('b-'))).toEqual([]);
+    } finally {
+      clearInterval(auto);
+      await gw.endAsync();
+      await stays.stop();
     }
   });
 });
