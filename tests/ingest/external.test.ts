@@ -56,6 +56,21 @@ const ingestAs = (
     metrics: new Metrics(),
   });
 
+/** Whether the broker holds a persistent session for `id` (a probe that finds none leaves none). */
+async function sessionPresent(url: string, id: string): Promise<boolean> {
+  const opts = {
+    clientId: id,
+    username: 'carewatch-central',
+    password: 'central-password-123',
+    reconnectPeriod: 0,
+  };
+  const probe = mqtt.connect(url, { ...opts, clean: false });
+  const present = await new Promise<boolean>((r) => probe.once('connect', (c) => r(c.sessionPresent)));
+  await probe.endAsync();
+  if (!present) await (await mqtt.connectAsync(url, { ...opts, clean: true })).endAsync();
+  return present;
+}
+
 describe.skipIf(!haveMosquitto())('ExternalIngest on Mosquitto', () => {
   const dir = tempDir('cw-ext-ingest-');
   let broker: Mosquitto | undefined;
@@ -137,47 +152,14 @@ describe.skipIf(!haveMosquitto())('ExternalIngest on Mosquitto', () => {
       await until(async () => new Set(passing.done).size === n, 10_000);
       expect(new Set(passing.done)).toEqual(new Set(Array.from({ length: n }, (_, i) => `q-${i}`)));
       await two.stop();
-      for (const id of ['central-y-2', 'central-y-3']) {
-        const probe = mqtt.connect(broker!.url, {
-          clientId: id,
-          clean: false,
-          username: 'carewatch-central',
-          password: 'central-password-123',
-          reconnectPeriod: 0,
-        });
-        const present = await new Promise<boolean>((r) => probe.once('connect', (c) => r(c.sessionPresent)));
-        await probe.endAsync();
-        expect(present, `${id} session`).toBe(false);
-      }
+      for (const id of ['central-y-2', 'central-y-3'])
+        expect(await sessionPresent(broker!.url, id), `${id} session`).toBe(false);
     } finally {
       clearInterval(auto);
     }
   });
 
   it('retires an instance removed for good: its sessions drained, stored, deleted; no share goes to it after', async () => {
-    const sessionPresent = async (id: string) => {
-      const probe = mqtt.connect(broker!.url, {
-        clientId: id,
-        clean: false,
-        username: 'carewatch-central',
-        password: 'central-password-123',
-        reconnectPeriod: 0,
-      });
-      const present = await new Promise<boolean>((r) => probe.once('connect', (c) => r(c.sessionPresent)));
-      // a probe that found nothing must not leave a session behind
-      await probe.endAsync();
-      if (!present) {
-        const clean = await mqtt.connectAsync(broker!.url, {
-          clientId: id,
-          clean: true,
-          username: 'carewatch-central',
-          password: 'central-password-123',
-          reconnectPeriod: 0,
-        });
-        await clean.endAsync();
-      }
-      return present;
-    };
     const survivor = new HoldingRouter();
     const leaving = new HoldingRouter();
     const auto = setInterval(() => {
@@ -212,7 +194,7 @@ describe.skipIf(!haveMosquitto())('ExternalIngest on Mosquitto', () => {
         new Set(Array.from({ length: 30 }, (_, i) => `a-${i}`)),
       );
       for (const id of ['central-r', 'central-r-1', 'central-r-2'])
-        expect(await sessionPresent(id), `${id} session`).toBe(false);
+        expect(await sessionPresent(broker!.url, id), `${id} session`).toBe(false);
 
       // from now on every message goes to the survivor
       await publish('b', 20);

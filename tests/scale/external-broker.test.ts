@@ -1,14 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pgLib from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { mosquittoAcl } from '../../ingest/mosquitto.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../../lib/testkit/mosquitto.js';
-import { startTestPostgres, type TestPostgres } from '../../lib/testkit/postgres.js';
-import { cli, freePort, type Proc, requireBuild, tempDir, until } from '../helpers/procs.js';
-import { api, login, setupSite, startGateway } from '../helpers/site.js';
+import { Cluster } from '../helpers/cluster.js';
+import { freePort, until } from '../helpers/procs.js';
+import { api, login, startGateway } from '../helpers/site.js';
 
 /**
  * Mosquitto as the external broker, two central instances consuming through
@@ -17,58 +12,18 @@ import { api, login, setupSite, startGateway } from '../helpers/site.js';
  * no alert doubled.
  */
 describe('external broker with two ingest instances on PostgreSQL', () => {
-  const dir = tempDir('cw-ext-');
-  let pg: TestPostgres | null = null;
-  const procs: Proc[] = [];
-  let broker: Mosquitto | undefined;
+  let cluster: Cluster | undefined;
   afterAll(async () => {
-    for (const p of procs) await p.kill('SIGKILL');
-    await broker?.kill('SIGKILL');
-    delete process.env.CAREWATCH_PG_URL;
-    await pg?.stop();
-    dir.cleanup();
+    await cluster?.stop();
   });
 
   it('keeps exactly-once delivery and alerts when an instance is killed under load', async () => {
-    requireBuild();
-    expect(haveMosquitto(), 'mosquitto is installed by .ci/run').toBe(true);
-    pg = await startTestPostgres();
-    expect(pg, 'PostgreSQL is installed by .ci/run').not.toBeNull();
-    // provisioning below and both central processes use this database
-    process.env.CAREWATCH_PG_URL = await pg!.createDatabase();
     const devices = ['btn-1', 'btn-2', 'btn-3'];
-    const s = await setupSite(dir.path, { devices });
-    const centralSecret = 'central-secret-for-the-test';
-    broker = await startMosquitto(
-      dir.path,
-      { 'gw-site-a': s.gatewayPassword, 'carewatch-central': centralSecret },
-      mosquittoAcl([{ id: 'gw-site-a', siteId: 'site-a' }], 'carewatch-central'),
-    );
-    const site = parse(readFileSync(s.siteYaml, 'utf8'));
-    site.central.url = broker.url;
-    writeFileSync(s.siteYaml, stringify(site));
-
+    cluster = await Cluster.start('cw-ext-', devices);
+    const { site: s, broker, procs } = cluster;
     const ports = [await freePort(), await freePort()];
     const startInstance = async (i: number) => {
-      const cfg = join(dir.path, `central-${i}.yaml`);
-      writeFileSync(
-        cfg,
-        stringify({
-          dataDir: s.centralDir,
-          mqtt: {
-            mode: 'external',
-            external: {
-              url: broker!.url,
-              username: 'carewatch-central',
-              clientId: `central-${i}`,
-              shareGroup: 'ingest',
-            },
-          },
-          http: { port: ports[i] },
-        }),
-      );
-      const p = cli(['central', '--config', cfg], { CAREWATCH_MQTT_PASSWORD: centralSecret });
-      procs.push(p);
+      const p = cluster!.central(await cluster!.config(i, { httpPort: ports[i]! }));
       await p.waitFor(/central ready/);
       return p;
     };

@@ -1,15 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { mosquittoAcl } from '../../ingest/mosquitto.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../../lib/testkit/mosquitto.js';
-import { startTestPostgres, type TestPostgres } from '../../lib/testkit/postgres.js';
-import { cli, freePort, type Proc, requireBuild, tempDir, until } from '../helpers/procs.js';
-import { setupSite, startGateway } from '../helpers/site.js';
+import { Cluster } from '../helpers/cluster.js';
+import { freePort, type Proc, until } from '../helpers/procs.js';
+import { startGateway } from '../helpers/site.js';
 
 /**
  * Two central instances on Mosquitto and one PostgreSQL notification log;
@@ -19,28 +14,14 @@ import { setupSite, startGateway } from '../helpers/site.js';
  * instance's lease lapses: every notification arrives, each exactly once.
  */
 describe('pending notifications of an instance that is gone for good', () => {
-  const dir = tempDir('cw-takeover-');
-  let pgServer: TestPostgres | null = null;
-  const procs: Proc[] = [];
-  let broker: Mosquitto | undefined;
+  let cluster: Cluster | undefined;
   let hook: Server | undefined;
   afterAll(async () => {
-    for (const p of procs) await p.kill('SIGKILL');
-    await broker?.kill('SIGKILL');
     hook?.close();
-    delete process.env.CAREWATCH_PG_URL;
-    await pgServer?.stop();
-    dir.cleanup();
+    await cluster?.stop();
   });
 
   it('are adopted and sent by a live instance after the lease, none twice', async () => {
-    requireBuild();
-    expect(haveMosquitto(), 'mosquitto is installed by .ci/run').toBe(true);
-    pgServer = await startTestPostgres();
-    expect(pgServer, 'PostgreSQL is installed by .ci/run').not.toBeNull();
-    const url = await pgServer!.createDatabase();
-    process.env.CAREWATCH_PG_URL = url;
-
     // the dispatch endpoint: 503 while `up` is false; counts what it accepted per dedup key
     let up = false;
     const accepted = new Map<string, number>();
@@ -63,34 +44,13 @@ describe('pending notifications of an instance that is gone for good', () => {
     await new Promise<void>((r) => hook!.listen(hookPort, '127.0.0.1', () => r()));
 
     const devices = Array.from({ length: 8 }, (_, i) => `btn-${i + 1}`);
-    const s = await setupSite(dir.path, { devices });
-    const centralSecret = 'central-secret-for-the-test';
-    broker = await startMosquitto(
-      dir.path,
-      { 'gw-site-a': s.gatewayPassword, 'carewatch-central': centralSecret },
-      mosquittoAcl([{ id: 'gw-site-a', siteId: 'site-a' }], 'carewatch-central'),
-    );
-    const site = parse(readFileSync(s.siteYaml, 'utf8'));
-    site.central.url = broker.url;
-    writeFileSync(s.siteYaml, stringify(site));
+    cluster = await Cluster.start('cw-takeover-', devices);
+    const { site: s, procs, pgUrl: url } = cluster;
 
     const instances: Proc[] = [];
     for (const i of [0, 1]) {
-      const cfg = join(dir.path, `central-${i}.yaml`);
-      writeFileSync(
-        cfg,
-        stringify({
-          dataDir: s.centralDir,
-          mqtt: {
-            mode: 'external',
-            external: {
-              url: broker.url,
-              username: 'carewatch-central',
-              clientId: `central-${i}`,
-              shareGroup: 'ingest',
-            },
-          },
-          http: { port: await freePort() },
+      const cfg = await cluster.config(i, {
+        extra: {
           notify: {
             channels: [{ type: 'webhook', name: 'dispatch', url: `http://127.0.0.1:${hookPort}/hook` }],
             routes: [{ channels: ['dispatch'], types: ['emergency_call'], changes: ['opened'] }],
@@ -98,10 +58,9 @@ describe('pending notifications of an instance that is gone for good', () => {
             retry: { maxAttempts: 20, baseDelayMs: 200, maxDelayMs: 1000, jitter: 0 },
             lease: { renewS: 0.5, expireS: 2 },
           },
-        }),
-      );
-      const p = cli(['central', '--config', cfg], { CAREWATCH_MQTT_PASSWORD: centralSecret });
-      procs.push(p);
+        },
+      });
+      const p = cluster.central(cfg);
       instances.push(p);
       await p.waitFor(/central ready/);
     }

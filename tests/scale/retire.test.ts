@@ -1,14 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { mosquittoAcl } from '../../ingest/mosquitto.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../../lib/testkit/mosquitto.js';
-import { startTestPostgres, type TestPostgres } from '../../lib/testkit/postgres.js';
-import { cli, freePort, type Proc, requireBuild, tempDir, until } from '../helpers/procs.js';
-import { setupSite, startGateway } from '../helpers/site.js';
+import { Cluster } from '../helpers/cluster.js';
+import { until } from '../helpers/procs.js';
+import { startGateway } from '../helpers/site.js';
 
 /**
  * Two central instances on Mosquitto and PostgreSQL; one is switched off and
@@ -17,74 +12,32 @@ import { setupSite, startGateway } from '../helpers/site.js';
  * stored and alerted once, and every later call goes to the instance left.
  */
 describe('carewatch central --retire', () => {
-  const dir = tempDir('cw-retire-');
-  let pgServer: TestPostgres | null = null;
-  const procs: Proc[] = [];
-  let broker: Mosquitto | undefined;
+  let cluster: Cluster | undefined;
   afterAll(async () => {
-    for (const p of procs) await p.kill('SIGKILL');
-    await broker?.kill('SIGKILL');
-    delete process.env.CAREWATCH_PG_URL;
-    await pgServer?.stop();
-    dir.cleanup();
+    await cluster?.stop();
   });
 
   it('stores what the retired instance held once, and leaves it no share of what comes after', async () => {
-    requireBuild();
-    expect(haveMosquitto(), 'mosquitto is installed by .ci/run').toBe(true);
-    pgServer = await startTestPostgres();
-    expect(pgServer, 'PostgreSQL is installed by .ci/run').not.toBeNull();
-    const url = await pgServer!.createDatabase();
-    process.env.CAREWATCH_PG_URL = url;
-
     const devices = Array.from({ length: 12 }, (_, i) => `btn-${i + 1}`);
-    const s = await setupSite(dir.path, { devices });
-    const centralSecret = 'central-secret-for-the-test';
-    broker = await startMosquitto(
-      dir.path,
-      { 'gw-site-a': s.gatewayPassword, 'carewatch-central': centralSecret },
-      mosquittoAcl([{ id: 'gw-site-a', siteId: 'site-a' }], 'carewatch-central'),
-    );
-    const site = parse(readFileSync(s.siteYaml, 'utf8'));
-    site.central.url = broker.url;
-    writeFileSync(s.siteYaml, stringify(site));
-
-    const configs: string[] = [];
-    for (const i of [0, 1]) {
-      const cfg = join(dir.path, `central-${i}.yaml`);
-      writeFileSync(
-        cfg,
-        stringify({
-          dataDir: s.centralDir,
-          mqtt: {
-            mode: 'external',
-            external: {
-              url: broker.url,
-              username: 'carewatch-central',
-              clientId: `central-${i}`,
-              shareGroup: 'ingest',
-              consumers: 2,
-            },
-          },
-          http: { port: await freePort() },
-        }),
-      );
-      configs.push(cfg);
-    }
-    const env = { CAREWATCH_MQTT_PASSWORD: centralSecret };
+    cluster = await Cluster.start('cw-retire-', devices);
+    const c = cluster;
+    const s = c.site;
+    const configs = [
+      await c.config(0, { external: { consumers: 2 } }),
+      await c.config(1, { external: { consumers: 2 } }),
+    ];
     const start = async (i: number) => {
-      const p = cli(['central', '--config', configs[i]!], env);
-      procs.push(p);
+      const p = c.central(configs[i]!);
       await p.waitFor(/central ready/);
       return p;
     };
     const [, leaving] = [await start(0), await start(1)];
     const gw = await startGateway(s);
-    procs.push(gw);
+    c.procs.push(gw);
     await gw.waitFor(/connected to central/);
     expect(await leaving!.kill('SIGTERM')).toBe(0); // switched off: its two sessions stay in the group
 
-    const db = new pg.Client({ connectionString: url });
+    const db = new pg.Client({ connectionString: c.pgUrl });
     await db.connect();
     const stored = async () =>
       (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM events WHERE kind = 'emergency_call'"))
@@ -100,14 +53,13 @@ describe('carewatch central --retire', () => {
       await press(first);
       // the gateway's outbox empties (the broker acknowledged all), but only a share is stored
       await until(async () => (await stored()) > 0, 30_000).catch((err) => {
-        throw new Error(`${String(err)}\n${procs.map((p) => p.output().slice(-1500)).join('\n---\n')}`);
+        throw new Error(`${String(err)}\n${c.procs.map((p) => p.output().slice(-1500)).join('\n---\n')}`);
       });
       await new Promise((r) => setTimeout(r, 2000));
       const before = await stored();
       expect(before).toBeLessThan(first.length);
 
-      const retire = cli(['central', '--config', configs[1]!, '--retire'], env);
-      procs.push(retire);
+      const retire = c.central(configs[1]!, ['--retire']);
       const m = await retire.waitFor(
         /central retired: (\d+) session\(s\) drained and deleted \(([^)]*)\), (\d+) message/,
         90_000,
