@@ -32,6 +32,13 @@ export class ManualClock implements Clock {
     return { cancel: () => (timer.live = false) };
   }
 
+  /** When the earliest pending timer is due (null: none). */
+  nextAt(): number | null {
+    let next: number | null = null;
+    for (const x of this.timers) if (x.live && (next === null || x.at < next)) next = x.at;
+    return next;
+  }
+
   /** Moves time forward, firing due timers in order. */
   advance(ms: number): void {
     const end = this.t + ms;
