@@ -105,6 +105,8 @@ export function closeWalSync(db: Db): void {
  * commit, never half of it, and its caller had not been answered yet.
  */
 export async function durableTransaction<T>(db: Db, fn: () => T): Promise<T> {
+  // inside another transaction the commit (and so the durability) is the outer one's
+  if (db.inTransaction) throw new TypeError('durableTransaction cannot run inside another transaction');
   const sync = walSyncOf(db);
   if (!sync) return db.transaction(fn)();
   const result = relaxedTransaction(db, fn);

@@ -119,6 +119,15 @@ describe('WalSync and durableTransaction', () => {
     );
   });
 
+  it('refuses to run inside another transaction, whose commit it could not wait for', async () => {
+    const db = fileDb();
+    let inner: Promise<unknown> | undefined;
+    db.transaction(() => {
+      inner = durableTransaction(db, () => db.prepare('INSERT INTO t VALUES (1)').run());
+    })();
+    await expect(inner).rejects.toThrow(/inside another transaction/);
+  });
+
   it('syncs for real on a file, and is a plain transaction in memory', async () => {
     const db = fileDb();
     expect(await durableTransaction(db, () => db.prepare('INSERT INTO t VALUES (7)').run().changes)).toBe(1);
