@@ -19,13 +19,20 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type FSWatcher, watch } from 'node:fs';
-import { type FileHandle, open, stat, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../../lib/clock.js';
 import { errorMessage } from '../../lib/errors.js';
 import { logger } from '../../lib/logger.js';
 import type { RecorderErrorCode, RecorderEventHandler } from './events.js';
-import { buildRecordArgs, ffmpegPath, ffprobePath, type RtspTransport } from './ffmpeg-args.js';
+import {
+  buildRecordArgs,
+  ffmpegPath,
+  ffprobePath,
+  inputScript,
+  type RtspTransport,
+  redactCredentials,
+} from './ffmpeg-args.js';
 import { ensureWritableDir, fileSegment, incomingDir } from './layout.js';
 import { ffprobeProber, type Prober } from './probe.js';
 import { PID_FILE, recoverCamera } from './recovery.js';
@@ -248,7 +255,7 @@ export class CameraRecorder {
     if (!this.active) return;
     const runId = String(this.clock.now());
     const listPath = join(incoming, `run-${runId}.csv`);
-    const args = buildRecordArgs({
+    const recordOptions = {
       cameraId: cam.cameraId,
       inputUrl: this.substream && cam.substreamUrl ? cam.substreamUrl : cam.inputUrl,
       outputDir: incoming,
@@ -262,7 +269,15 @@ export class CameraRecorder {
       fragmentMs: cam.fragmentMs,
       ioTimeoutS: this.o.ioTimeoutS,
       ffmpegMajor: this.o.ffmpegMajor,
-    });
+      inputScriptPath: join(incoming, `run-${runId}.ffconcat`),
+    };
+    // a URL with credentials goes to ffmpeg in a file only this user reads, not on its command line
+    const script = inputScript(recordOptions);
+    if (script !== null) {
+      await removeInputScripts(incoming);
+      await writeFile(recordOptions.inputScriptPath, script, { mode: 0o600 });
+    }
+    const args = buildRecordArgs(recordOptions);
     const bin = this.o.ffmpeg ?? ffmpegPath();
     const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let resolveExit!: () => void;
@@ -281,7 +296,8 @@ export class CameraRecorder {
     };
     this.run = run;
     child.stderr!.on('data', (d: Buffer) => {
-      run.stderr = (run.stderr + d.toString()).slice(-4000);
+      // ffmpeg's errors repeat the input URL: its password never goes further than this
+      run.stderr = redactCredentials(run.stderr + d.toString()).slice(-4000);
     });
     let ended = false;
     const end = (code: number | null, signal: string | null, spawnErr?: NodeJS.ErrnoException) => {
@@ -317,6 +333,7 @@ export class CameraRecorder {
     await run.list?.close().catch(() => undefined);
     run.list = undefined;
     await unlink(run.listPath).catch(() => undefined);
+    await removeInputScripts(incomingDir(this.o.rootDir, this.cameraId));
     await unlink(join(incomingDir(this.o.rootDir, this.cameraId), PID_FILE)).catch(() => undefined);
     if (this.run === run) this.run = undefined;
     if (spawnErr) {
@@ -543,4 +560,11 @@ export class CameraRecorder {
     this.lastProgressAt = now;
     if (prevEnd === undefined || endMs > prevEnd) this.lastEnd = endMs;
   }
+}
+
+/** Removes the input scripts (URLs with credentials) of runs that ended, or of a gateway that was killed. */
+async function removeInputScripts(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names)
+    if (name.endsWith('.ffconcat')) await unlink(join(dir, name)).catch(() => undefined);
 }

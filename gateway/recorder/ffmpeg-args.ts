@@ -12,6 +12,12 @@
  *          -segment_list LIST.csv -segment_list_type csv
  *          DIR/{cameraId}_{runStart}_%06d.mp4
  *
+ * A URL with credentials is not put on the argv (anyone on the machine can
+ * read it in /proc): the input becomes `-f concat -safe 0 -protocol_whitelist
+ * … -i run-{runStart}.ffconcat`, a file of mode 0600 holding the URL and the
+ * input options (`inputScript`), and everything ffmpeg prints is passed
+ * through `redactCredentials` before it is kept, logged or reported.
+ *
  * Fragmented MP4 with `flush_packets=1` keeps what was written playable when
  * ffmpeg is killed mid-segment (a plain MP4 needs its trailer). The CSV
  * segment list is flushed by ffmpeg once per closed segment: the recorder
@@ -55,6 +61,67 @@ export interface RecordArgsOptions {
   ffmpegMajor?: number;
   /** ffmpeg log level (default `warning`). */
   logLevel?: 'error' | 'warning' | 'info';
+  /**
+   * Where the input script goes when the URL carries credentials (see
+   * `inputScript`): the argv then names this file instead of the URL.
+   */
+  inputScriptPath?: string;
+}
+
+/** `scheme://user:password@` in a URL or in any text ffmpeg prints about it. */
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/@:'"]*)(?::[^\s/@]*)?@/gi;
+
+/** Whether the URL names a user (and so, usually, a password). */
+export function hasCredentials(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
+}
+
+/** The text with every URL password replaced by `***` (ffmpeg's errors repeat the input URL). */
+export function redactCredentials(text: string): string {
+  return text.replace(USERINFO, (_m, scheme: string, user: string) => `${scheme}${user}:***@`);
+}
+
+/** One ffconcat token: single-quoted, a quote inside written as '\'' (ffmpeg's own quoting). */
+function quoted(v: string): string {
+  return `'${v.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The input of a run whose URL carries credentials, as an ffconcat script
+ * that ffmpeg reads with `-f concat`: the URL with its password stays in a
+ * file only the gateway's user can read, not in the argv that every user of
+ * the machine can read in /proc. The input options (`-rtsp_transport`,
+ * `-timeout`) become the script's `option` lines. Null when the URL has no
+ * credentials (the argv names it directly).
+ */
+export function inputScript(o: RecordArgsOptions): string | null {
+  if (!hasCredentials(o.inputUrl) || o.inputFormat) return null;
+  if (/[\r\n\0]/.test(o.inputUrl)) fail(`camera ${o.cameraId}: the input URL holds a line break`, {});
+  const lines = ['ffconcat version 1.0', `file ${quoted(o.inputUrl)}`];
+  const { opts } = inputOptions(o);
+  for (const [k, v] of opts) lines.push(`option ${k} ${quoted(v)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The protocol-level input options of a run, and the input as the argv would name it. */
+function inputOptions(o: RecordArgsOptions): { opts: Array<[string, string]>; input: string } {
+  const timeoutS = o.ioTimeoutS ?? 10;
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0)
+    fail('ioTimeoutS must be positive', { ioTimeoutS: timeoutS });
+  const micros = Math.round(timeoutS * 1_000_000);
+  const proto = protocolOf(o.inputUrl);
+  const opts: Array<[string, string]> = [];
+  let input = o.inputUrl;
+  if (proto === 'rtsp' || proto === 'rtsps') {
+    opts.push(['rtsp_transport', o.transport ?? 'tcp']);
+    // ffmpeg 5 renamed `-stimeout` to `-timeout`; before 5, `-timeout` meant "listen".
+    opts.push([(o.ffmpegMajor ?? 5) >= 5 ? 'timeout' : 'stimeout', String(micros)]);
+  } else if (proto === 'udp' || proto === 'tcp') {
+    input = withUrlTimeout(o.inputUrl, micros);
+  } else if (proto !== 'file') {
+    opts.push(['rw_timeout', String(micros)]);
+  }
+  return { opts, input };
 }
 
 export const MOVFLAGS = 'movflags=+frag_keyframe+empty_moov+default_base_moof';
@@ -84,27 +151,30 @@ export function buildRecordArgs(o: RecordArgsOptions): string[] {
   if (!Number.isFinite(o.segmentSeconds) || o.segmentSeconds <= 0 || o.segmentSeconds > 3600) {
     fail(`camera ${o.cameraId}: segment length must be in (0, 3600] s`, { segmentSeconds: o.segmentSeconds });
   }
-  const timeoutS = o.ioTimeoutS ?? 10;
-  if (!Number.isFinite(timeoutS) || timeoutS <= 0)
-    fail('ioTimeoutS must be positive', { ioTimeoutS: timeoutS });
-  const micros = Math.round(timeoutS * 1_000_000);
-  const proto = protocolOf(o.inputUrl);
-
+  const { opts, input } = inputOptions(o);
   const args = ['-hide_banner', '-nostdin', '-loglevel', o.logLevel ?? 'warning'];
-  let input = o.inputUrl;
-  if (proto === 'rtsp' || proto === 'rtsps') {
-    args.push('-rtsp_transport', o.transport ?? 'tcp');
-    // ffmpeg 5 renamed `-stimeout` to `-timeout`; before 5, `-timeout` meant "listen".
-    args.push((o.ffmpegMajor ?? 5) >= 5 ? '-timeout' : '-stimeout', String(micros));
-  } else if (proto === 'udp' || proto === 'tcp') {
-    input = withUrlTimeout(o.inputUrl, micros);
-  } else if (proto !== 'file') {
-    args.push('-rw_timeout', String(micros));
+  const script = inputScript(o) !== null;
+  if (script && !o.inputScriptPath)
+    fail(`camera ${o.cameraId}: an input URL with credentials needs inputScriptPath`, {
+      cameraId: o.cameraId,
+    });
+  if (script) {
+    // the URL and its options are in the script (see inputScript); ffmpeg may open only these protocols
+    args.push(
+      '-f',
+      'concat',
+      '-safe',
+      '0',
+      '-protocol_whitelist',
+      'file,rtsp,rtsps,tcp,udp,rtp,tls,http,https',
+    );
+  } else {
+    for (const [k, v] of opts) args.push(`-${k}`, v);
+    if (o.inputFormat) args.push('-f', o.inputFormat);
   }
-  if (o.inputFormat) args.push('-f', o.inputFormat);
   if (o.analyzeDurationMs !== undefined)
     args.push('-analyzeduration', String(Math.round(o.analyzeDurationMs * 1000)));
-  args.push('-i', input);
+  args.push('-i', script ? o.inputScriptPath! : input);
 
   args.push('-map', '0:v:0');
   if (o.audio) args.push('-map', '0:a:0?');

@@ -5,7 +5,7 @@
  * camera travels PullPoint → outbox → MQTT → central and opens a
  * `camera_tamper` warning, which the camera's own restore resolves.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveFfmpegCount } from '../../simulators/onvif/ffmpeg.js';
@@ -77,6 +77,17 @@ describe('ONVIF camera tamper → camera_tamper alert at the central', () => {
     }, 30_000);
     expect(files.length).toBeGreaterThan(0);
     expect(gateway.output()).not.toContain('e2e-secret');
+    // the camera password reaches ffmpeg in a file only the gateway's user reads, not on its
+    // command line (world-readable in /proc)
+    const incoming = join(recordings, 'cam-front', 'incoming');
+    const pid = Number(readFileSync(join(incoming, 'ffmpeg.pid'), 'utf8'));
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(argv.join(' ')).not.toContain('e2e-secret');
+    expect(argv).toContain('concat');
+    const script = argv[argv.indexOf('-i') + 1]!;
+    expect(script).toMatch(/\.ffconcat$/);
+    expect(statSync(script).mode & 0o077).toBe(0);
+    expect(readFileSync(script, 'utf8')).toContain(':e2e-secret@');
   }, 40_000);
 
   it('tamper opens a camera_tamper warning; the restore resolves it; motion opens nothing', async () => {

@@ -1,11 +1,14 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   buildRecordArgs,
   dayDir,
   ffmpegPath,
   ffprobePath,
+  inputScript,
   parseSegmentFileName,
   type RecordArgsOptions,
+  redactCredentials,
   segmentFileName,
 } from '../../../gateway/recorder/ffmpeg-args.js';
 import { parseListLine } from '../../../gateway/recorder/segment-list.js';
@@ -124,5 +127,61 @@ describe('ffmpeg recording argv', () => {
     expect(parseListLine('../x.mp4,1,2')).toBeUndefined();
     expect(parseListLine('x.mp4,3,2')).toBeUndefined();
     expect(parseListLine('garbage')).toBeUndefined();
+  });
+});
+
+describe('camera credentials stay off the command line and out of what ffmpeg prints', () => {
+  const withPassword: RecordArgsOptions = {
+    ...base,
+    inputUrl: "rtsp://operator:s3cr%40t'x@10.0.0.5:554/Streaming/Channels/101",
+    inputScriptPath: '/rec/cam-1/incoming/run-1767225600000.ffconcat',
+  };
+
+  it('names an input script instead of the URL, the input options inside it', () => {
+    const args = buildRecordArgs(withPassword);
+    expect(args.join(' ')).not.toContain('s3cr');
+    expect(opt(args, '-i')).toBe(withPassword.inputScriptPath);
+    expect(args[args.indexOf('-f') + 1]).toBe('concat'); // the input's format (the output's is segment)
+    expect(opt(args, '-safe')).toBe('0');
+    expect(opt(args, '-protocol_whitelist')).toContain('rtsp');
+    expect(args).not.toContain('-rtsp_transport');
+    expect(inputScript({ ...withPassword, transport: 'udp', ioTimeoutS: 5 })).toBe(
+      [
+        'ffconcat version 1.0',
+        // a quote in the URL is closed, escaped and reopened, as ffmpeg's own tokenizer reads it
+        "file 'rtsp://operator:s3cr%40t'\\''x@10.0.0.5:554/Streaming/Channels/101'",
+        "option rtsp_transport 'udp'",
+        "option timeout '5000000'",
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps a URL without credentials on the command line, and refuses one with credentials but no script path', () => {
+    expect(inputScript(base)).toBeNull();
+    expect(opt(buildRecordArgs(base), '-i')).toBe(base.inputUrl);
+    expect(() => buildRecordArgs({ ...withPassword, inputScriptPath: undefined })).toThrow(/inputScriptPath/);
+    expect(() => inputScript({ ...withPassword, inputUrl: 'rtsp://u:p@h/x\nfile /etc/passwd' })).toThrow(
+      /line break/,
+    );
+  });
+
+  it('redacts every URL password in text, whatever the password', () => {
+    expect(
+      redactCredentials("[concat] Impossible to open 'rtsp://admin:Secr3t@127.0.0.1:8554/cam1'\nnext line"),
+    ).toBe("[concat] Impossible to open 'rtsp://admin:***@127.0.0.1:8554/cam1'\nnext line");
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/),
+        fc.stringMatching(/^[A-Za-z0-9._~!$&'()*+,;=%-]{6,24}$/),
+        fc.string({ maxLength: 30 }),
+        (user, password, around) => {
+          const url = `rtsp://${user}:${password}@10.0.0.5:554/ch1`;
+          const out = redactCredentials(`${around} ${url}: 401 Unauthorized ${around}`);
+          expect(out).toContain(`rtsp://${user}:***@10.0.0.5:554/ch1`);
+          expect(out.replace(around, '').replace(around, '')).not.toContain(`:${password}@`);
+        },
+      ),
+    );
   });
 });
