@@ -1,6 +1,7 @@
 /** Runs ffmpeg once (a clip cut, a snapshot grab), bounded in time, keeping the tail of its stderr. */
 import { spawn } from 'node:child_process';
 import { CarewatchError } from '../../lib/errors.js';
+import { redactCredentials } from '../recorder/ffmpeg-args.js';
 
 export async function runFfmpeg(ffmpeg: string, args: string[], timeoutMs: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -19,7 +20,8 @@ export async function runFfmpeg(ffmpeg: string, args: string[], timeoutMs: numbe
       else resolve();
     };
     child.stderr.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-2000);
+      // its errors repeat the input URL: a camera password goes no further than this
+      stderr = redactCredentials(stderr + d.toString()).slice(-2000);
     });
     child.on('error', (err) =>
       done(new CarewatchError('MEDIA_FFMPEG_MISSING', `cannot run ffmpeg (${ffmpeg}): ${err.message}`)),

@@ -5,10 +5,11 @@
  * recorded segment (an offline camera still shows what it last saw).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { stat, writeFile } from 'node:fs/promises';
+import { stat, unlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { CarewatchError } from '../../lib/errors.js';
+import { ffconcatScript, hasCredentials, SCRIPT_INPUT } from '../recorder/ffmpeg-args.js';
 import { runFfmpeg } from './ffmpeg-run.js';
 
 export const MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024;
@@ -123,16 +124,24 @@ export async function fetchSnapshotUri(src: SnapshotSource, timeoutMs = 5000): P
   return res.body;
 }
 
-export function grabFrameArgs(input: string, outPath: string, transport?: 'tcp' | 'udp'): string[] {
+/**
+ * The argv of a one-frame grab. With `scriptPath` the input is that ffconcat
+ * script (for a URL with credentials), not the URL.
+ */
+export function grabFrameArgs(
+  input: string,
+  outPath: string,
+  transport?: 'tcp' | 'udp',
+  scriptPath?: string,
+): string[] {
+  const direct = [...(input.startsWith('rtsp') ? ['-rtsp_transport', transport ?? 'tcp'] : []), '-i', input];
   return [
     '-hide_banner',
     '-loglevel',
     'error',
     '-nostdin',
     '-y',
-    ...(input.startsWith('rtsp') ? ['-rtsp_transport', transport ?? 'tcp'] : []),
-    '-i',
-    input,
+    ...(scriptPath ? [...SCRIPT_INPUT, '-i', scriptPath] : direct),
     '-frames:v',
     '1',
     '-q:v',
@@ -162,7 +171,20 @@ export async function takeSnapshot(
     }
   }
   const grab = async (input: string, from: SnapshotResult['from']): Promise<SnapshotResult> => {
-    await runFfmpeg(deps.ffmpeg, grabFrameArgs(input, outPath, src.transport), deps.timeoutMs ?? 15_000);
+    // a URL with credentials goes to ffmpeg in a file only this user reads, not on its command line
+    const script = hasCredentials(input) ? `${outPath}.ffconcat` : undefined;
+    try {
+      if (script) {
+        const opts: Array<[string, string]> = input.startsWith('rtsp')
+          ? [['rtsp_transport', src.transport ?? 'tcp']]
+          : [];
+        await writeFile(script, ffconcatScript(input, opts), { mode: 0o600 });
+      }
+      const args = grabFrameArgs(input, outPath, src.transport, script);
+      await runFfmpeg(deps.ffmpeg, args, deps.timeoutMs ?? 15_000);
+    } finally {
+      if (script) await unlink(script).catch(() => undefined);
+    }
     return { from, bytes: (await stat(outPath)).size };
   };
   if (src.streamUrl) {

@@ -97,11 +97,26 @@ function quoted(v: string): string {
 export function inputScript(o: RecordArgsOptions): string | null {
   if (!hasCredentials(o.inputUrl) || o.inputFormat) return null;
   if (/[\r\n\0]/.test(o.inputUrl)) fail(`camera ${o.cameraId}: the input URL holds a line break`, {});
-  const lines = ['ffconcat version 1.0', `file ${quoted(o.inputUrl)}`];
-  const { opts } = inputOptions(o);
+  return ffconcatScript(o.inputUrl, inputOptions(o).opts);
+}
+
+/** An ffconcat script naming one input with its demuxer options. */
+export function ffconcatScript(url: string, opts: Array<[string, string]>): string {
+  if (/[\r\n\0]/.test(url)) fail('the input URL holds a line break', {});
+  const lines = ['ffconcat version 1.0', `file ${quoted(url)}`];
   for (const [k, v] of opts) lines.push(`option ${k} ${quoted(v)}`);
   return `${lines.join('\n')}\n`;
 }
+
+/** The argv naming an ffconcat script as the input (before `-i`); ffmpeg may open only these protocols. */
+export const SCRIPT_INPUT = [
+  '-f',
+  'concat',
+  '-safe',
+  '0',
+  '-protocol_whitelist',
+  'file,rtsp,rtsps,tcp,udp,rtp,tls,http,https',
+];
 
 /** The protocol-level input options of a run, and the input as the argv would name it. */
 function inputOptions(o: RecordArgsOptions): { opts: Array<[string, string]>; input: string } {
@@ -160,14 +175,7 @@ export function buildRecordArgs(o: RecordArgsOptions): string[] {
     });
   if (script) {
     // the URL and its options are in the script (see inputScript); ffmpeg may open only these protocols
-    args.push(
-      '-f',
-      'concat',
-      '-safe',
-      '0',
-      '-protocol_whitelist',
-      'file,rtsp,rtsps,tcp,udp,rtp,tls,http,https',
-    );
+    args.push(...SCRIPT_INPUT);
   } else {
     for (const [k, v] of opts) args.push(`-${k}`, v);
     if (o.inputFormat) args.push('-f', o.inputFormat);
