@@ -106,9 +106,8 @@ export class FireRoomService {
     });
   }
 
-  /** Evaluates the sites whose interval has passed now, and sets a timer for the others. */
+  /** Evaluates the sites whose interval has passed (all with `force`), and sets one timer for the others. */
   private scheduleStaffing(force = false): void {
-    if (this.staffingTimer && !force) return;
     this.staffingTimer?.cancel();
     this.staffingTimer = null;
     const every = this.deps.staffingEveryMs ?? DEFAULT_STAFFING_EVERY_MS;

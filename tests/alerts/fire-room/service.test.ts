@@ -161,6 +161,37 @@ describe('fire-control room duty rules', () => {
     expect(await open('fire_room_understaffed')).toHaveLength(1);
   });
 
+  it("evaluates a site's first change at once even while another site waits for its interval", async () => {
+    await store.fireRoom.putSettings('s2', { minOperators: 1, maxShiftH: 8, randomPostChecksPerDay: 0 });
+    const evaluated: string[] = [];
+    const present = store.fireRoom.present.bind(store.fireRoom);
+    store.fireRoom.present = (site) => {
+      evaluated.push(site);
+      return present(site);
+    };
+    const stored = async (siteId: string, operatorId: string) => {
+      const envelope: Envelope = buildEnvelope({
+        kind: 'attendance',
+        siteId,
+        deviceId: 'badge-1',
+        seq: seq++,
+        data: { source: 'badge', action: 'check_in', operatorId },
+      });
+      await store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: clock.now() }]);
+      bus.emit('event.stored', { envelope, gatewayId: 'gw', receivedAt: clock.now() });
+      await settle();
+    };
+    await stored('s1', 'op-1');
+    await stored('s1', 'op-2'); // s1 now waits for its interval (a timer is set)
+    expect(evaluated).toEqual(['s1']);
+    await stored('s2', 'op-9'); // s2's first change: at once, not behind s1's timer
+    await alerts.idle();
+    expect(evaluated).toEqual(['s1', 's2']);
+    clock.advance(DEFAULT_STAFFING_EVERY_MS);
+    await settle();
+    expect(evaluated).toEqual(['s1', 's2', 's1']);
+  });
+
   describe('occupancy from presence sensors', () => {
     it('badges say 2, the sensor says 1: understaffed, and why; the sensor back to 2 clears it', async () => {
       await attend('check_in', 'op-1');
