@@ -12,6 +12,10 @@ import { tempDir } from '../helpers/procs.js';
 
 const ESC = { ackTimeoutS: 60, levels: ['on_duty', 'head', 'dispatch'] };
 
+/** An emergency call of site s1, as a button's gateway would send it. */
+const callEnvelope = (deviceId: string, seq: number, action: EmergencyCallAction, drill = false) =>
+  buildEnvelope({ kind: 'emergency_call', siteId: 's1', deviceId, seq, data: { action }, drill });
+
 async function harness(path: string, clock: ManualClock, escalation: EscalationConfig = ESC) {
   const store = openSqliteCentralStore(path);
   const bus = createCentralBus();
@@ -32,14 +36,7 @@ async function harness(path: string, clock: ManualClock, escalation: EscalationC
   await svc.start();
   let seq = 0;
   const event = async (device: string, action: EmergencyCallAction, drill = false) => {
-    const envelope = buildEnvelope({
-      kind: 'emergency_call',
-      siteId: 's1',
-      deviceId: device,
-      seq: seq++,
-      data: { action },
-      drill,
-    });
+    const envelope = callEnvelope(device, seq++, action, drill);
     await store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: clock.now() }]);
     bus.emit('event.stored', { envelope, gatewayId: 'gw', receivedAt: clock.now() });
     await svc.idle();
@@ -71,13 +68,7 @@ describe('alert service', () => {
     const applied = await h.event('btn-1', 'pressed');
     expect(h.svc.holds(applied.id)).toBe(false); // applied: let go
     // checked synchronously after the notice, before the queue gets to it: as if it never got through
-    const stuck = buildEnvelope({
-      kind: 'emergency_call',
-      siteId: 's1',
-      deviceId: 'btn-9',
-      seq: 0,
-      data: { action: 'pressed' },
-    });
+    const stuck = callEnvelope('btn-9', 0, 'pressed');
     h.bus.emit('event.stored', { envelope: stuck, gatewayId: 'gw', receivedAt: clock.now() });
     expect(h.svc.holds(stuck.id)).toBe(true);
     clock.advance(IN_HAND_TRUST_MS - 1);
@@ -143,13 +134,7 @@ describe('alert service', () => {
   it('replays events stored but not processed before a crash, without doubling', async () => {
     const path = db();
     const store = openSqliteCentralStore(path);
-    const envelope = buildEnvelope({
-      kind: 'emergency_call',
-      siteId: 's1',
-      deviceId: 'btn-9',
-      seq: 0,
-      data: { action: 'pressed' },
-    });
+    const envelope = callEnvelope('btn-9', 0, 'pressed');
     await store.events.insertBatch([{ envelope, gatewayId: 'gw', receivedAt: Date.now() }]);
     await store.close(); // crashed before the alert service saw it
     const h = await harness(path, new ManualClock());
@@ -178,8 +163,7 @@ describe('alert service', () => {
         data: { uptimeS: i, intervalS: 30, outboxDepth: 0, version: '0.1.0' },
       }),
     );
-    const call = (seq: number, action: EmergencyCallAction) =>
-      buildEnvelope({ kind: 'emergency_call', siteId: 's1', deviceId: 'btn-3', seq, data: { action } });
+    const call = (seq: number, action: EmergencyCallAction) => callEnvelope('btn-3', seq, action);
     await store.events.insertBatch([
       { envelope: call(0, 'pressed'), gatewayId: 'gw', receivedAt: at },
       ...beats.map((envelope, i) => ({ envelope, gatewayId: 'gw', receivedAt: at + 1 + i })),
