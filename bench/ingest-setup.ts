@@ -97,9 +97,12 @@ export function rssOf(pid: number): number {
 }
 
 /** CPU seconds (user + system) a process has used so far (Linux /proc, clock ticks of 1/100 s). */
-export function cpuOf(pid: number): number {
+export function cpuOf(pid: number, thread?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(
+      thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`,
+      'utf8',
+    );
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime
   } catch {

@@ -31,7 +31,8 @@ export interface ThroughputSettings {
   log: (line: string) => void;
 }
 
-export type Measured = LoadResult & { cpuMs: number };
+/** `cpuMs`: the broker's or central's CPU per event (every thread); `clientCpuMs`: this process's (the publishers and the row counter); `mainBusy`: the share of one core its main thread used. */
+export type Measured = LoadResult & { cpuMs: number; clientCpuMs: number; mainBusy: number };
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
@@ -62,16 +63,26 @@ export function throughputParts(s: ThroughputSettings) {
     const cpu = () => (o.pids ?? []).reduce((sum, pid) => sum + cpuOf(pid), 0);
     try {
       const cpu0 = cpu();
+      const own0 = process.cpuUsage();
+      // the first process's main thread (its own id is the process id): the event loop's share
+      const main = o.pids?.[0];
+      const main0 = main === undefined ? 0 : cpuOf(main, main);
       const loaded = await runLoad({
         ...base,
         perGateway: s.perGateway,
         seqBase: 1_000_000,
         ...(counter ? { counter } : {}),
       });
-      const r = { ...loaded, cpuMs: ((cpu() - cpu0) * 1000) / loaded.sent };
+      const own = process.cpuUsage(own0);
+      const r = {
+        ...loaded,
+        cpuMs: ((cpu() - cpu0) * 1000) / loaded.sent,
+        clientCpuMs: (own.user + own.system) / 1000 / loaded.sent,
+        mainBusy: main === undefined ? 0 : (cpuOf(main, main) - main0) / loaded.seconds,
+      };
       s.log(
         `  ${label}: ${fmt(r.rate)} events/s (${r.arrived}/${r.sent} in ${r.seconds.toFixed(2)} s; ` +
-          `all PUBACKs after ${r.ackSeconds.toFixed(2)} s; server CPU ${r.cpuMs.toFixed(3)} ms/event)${r.complete ? '' : ' INCOMPLETE: deadline reached'}`,
+          `all PUBACKs after ${r.ackSeconds.toFixed(2)} s; server CPU ${r.cpuMs.toFixed(3)} ms/event, publishers' ${r.clientCpuMs.toFixed(3)} ms/event; main thread ${(100 * r.mainBusy).toFixed(0)} % busy)${r.complete ? '' : ' INCOMPLETE: deadline reached'}`,
       );
       return r;
     } finally {
