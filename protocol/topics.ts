@@ -34,12 +34,29 @@ export function commandFilter(siteId: string): string {
 }
 
 export type ParsedTopic =
-  | { siteId: string; type: 'channel'; channel: Channel }
-  | { siteId: string; type: 'command'; command: string }
-  | { siteId: string; type: 'reply'; command: string };
+  | Readonly<{ siteId: string; type: 'channel'; channel: Channel }>
+  | Readonly<{ siteId: string; type: 'command'; command: string }>
+  | Readonly<{ siteId: string; type: 'reply'; command: string }>;
 
-/** Parses a concrete (wildcard-free) topic; null when it is not a carewatch site topic. */
+/** Topics parsed lately: a central sees a few per site, each on every message (ACL, router, validation). */
+const parsed = new Map<string, ParsedTopic | null>();
+/** Bound of `parsed`; a gateway publishing to ever new topics only makes it start over. */
+const PARSED_MAX = 4096;
+
+/**
+ * Parses a concrete (wildcard-free) topic; null when it is not a carewatch
+ * site topic. Answers are shared (frozen) between callers.
+ */
 export function parseTopic(topic: string): ParsedTopic | null {
+  const known = parsed.get(topic);
+  if (known !== undefined) return known;
+  const t = parseFresh(topic);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(topic, t === null ? null : Object.freeze(t));
+  return t;
+}
+
+function parseFresh(topic: string): ParsedTopic | null {
   if (!topic.startsWith(SITES_PREFIX)) return null;
   const parts = topic.slice(SITES_PREFIX.length).split('/');
   const siteId = parts[0];

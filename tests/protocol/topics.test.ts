@@ -34,6 +34,27 @@ describe('topics', () => {
     }
   });
 
+  it('answers a topic seen before the same, frozen, and keeps answering right past its memory bound', () => {
+    const t = siteTopic('s-memo', 'events');
+    const first = parseTopic(t);
+    expect(parseTopic(t)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => {
+      (first as { siteId: string }).siteId = 'other';
+    }).toThrow(TypeError);
+    // more distinct topics than the memory holds (valid and not): every answer still parsed right
+    for (let i = 0; i < 10_000; i++) {
+      const site = `s${i}`;
+      expect(parseTopic(siteTopic(site, 'status'))).toEqual({
+        siteId: site,
+        type: 'channel',
+        channel: 'status',
+      });
+      expect(parseTopic(`carewatch/v1/sites/${site}/nope`)).toBeNull();
+    }
+    expect(parseTopic(t)).toEqual({ siteId: 's-memo', type: 'channel', channel: 'events' });
+  });
+
   it('never throws on arbitrary strings', () => {
     fc.assert(fc.property(fc.string(), (s) => void parseTopic(`carewatch/v1/sites/${s}`)));
   });
