@@ -8,6 +8,11 @@ export interface StoredEventNotice {
   envelope: Envelope;
   gatewayId: string | null;
   receivedAt: number;
+  /**
+   * Set when the safety net announces a stored event again (central/redeliver.ts): modules that
+   * apply an event once ignore nothing, but counters of arrivals (the time series) skip it.
+   */
+  redelivered?: true;
 }
 
 export interface PresenceNotice {

@@ -70,6 +70,7 @@ export class UnprocessedSweeper {
         envelope: e.envelope,
         gatewayId: e.gatewayId,
         receivedAt: e.receivedAt,
+        redelivered: true,
       });
     }
     if (stale.length > 0) {

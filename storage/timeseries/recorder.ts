@@ -69,8 +69,9 @@ export class TelemetryRecorder {
     });
   }
 
-  private onEvent({ envelope, receivedAt }: StoredEventNotice): void {
-    if (envelope.drill) return;
+  private onEvent({ envelope, receivedAt, redelivered }: StoredEventNotice): void {
+    // an event announced again was counted when it arrived: counting it again would double it
+    if (envelope.drill || redelivered) return;
     const ts = Date.parse(envelope.ts);
     const at = Math.floor((Number.isFinite(ts) ? ts : receivedAt) / 1000) * 1000;
     // ids and kind names hold no '|'

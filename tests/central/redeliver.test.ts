@@ -62,7 +62,9 @@ describe('UnprocessedSweeper', () => {
       everyMs: 60_000,
     });
     expect(await sweeper.sweep()).toBe(1);
-    expect(heard).toEqual([{ envelope: old, gatewayId: 'gw-a', receivedAt: T0 - 300_000 }]);
+    expect(heard).toEqual([
+      { envelope: old, gatewayId: 'gw-a', receivedAt: T0 - 300_000, redelivered: true },
+    ]);
     expect(await metrics.registry.getSingleMetricAsString('carewatch_events_redelivered_total')).toMatch(
       / 1$/m,
     );

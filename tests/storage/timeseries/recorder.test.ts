@@ -67,6 +67,13 @@ describe('TelemetryRecorder', () => {
       gatewayId: 'gw-a',
       receivedAt: T0 + 99,
     });
+    // the same event announced again by the safety net (central/redeliver.ts) was counted already
+    bus.emit('event.stored', {
+      envelope: envelope(T0 + 20, 'button_call'),
+      gatewayId: 'gw-a',
+      receivedAt: T0 + 99,
+      redelivered: true,
+    });
     bus.emit('event.stored', {
       envelope: envelope(T0 + 30, 'button_call', true),
       gatewayId: 'gw-a',
