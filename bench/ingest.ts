@@ -12,7 +12,7 @@
  *
  * Knobs (quick defaults): BENCH_GATEWAYS=16 BENCH_EVENTS=4000 BENCH_WINDOW=32
  * BENCH_WARMUP=400 BENCH_RUN_DEADLINE_S=120 BENCH_PARTS=embedded,external,conns
- * BENCH_CONNS=500 BENCH_CONN_HASH=light|prod BENCH_CONN_CONCURRENCY=64
+ * BENCH_CONNS=500 BENCH_CONN_HASH=light|prod (generated secrets' N=2^10, or chosen passwords' N=2^15) BENCH_CONN_CONCURRENCY=64
  * BENCH_KEEPALIVE_S=10 BENCH_HOLD_S=16 BENCH_CONN_PROD_SAMPLE=20 BENCH_CONN_DEADLINE_S=600
  * BENCH_CONSUMERS (consumer connections per central instance, external part; default the central's 16)
  */
@@ -54,7 +54,7 @@ function ensureFdLimit(): void {
 async function connsPart(dir: string): Promise<void> {
   const light = (process.env.BENCH_CONN_HASH ?? 'light') === 'light';
   console.log(
-    `connections: ${CONNS} gateways on one embedded central (${light ? 'light' : 'production'} scrypt hashes)`,
+    `connections: ${CONNS} gateways on one embedded central (${light ? 'generated secrets, scrypt N=2^10' : 'chosen passwords, scrypt N=2^15'})`,
   );
   const r = await connectionScale({
     dir,
@@ -73,7 +73,7 @@ async function connsPart(dir: string): Promise<void> {
     `  connected ${fmt(r.connected)} (${r.failed} failed${r.firstError ? `: ${r.firstError}` : ''}) in ${r.connectSeconds.toFixed(1)} s (${fmt(r.connected / r.connectSeconds)}/s); broker reports ${r.brokerCount ?? '?'} clients`,
     `  central RSS ${mib(r.rssBefore)} idle → ${mib(r.rssAfter)} connected → ${mib(r.rssAfterHold)} after ${r.holdSeconds.toFixed(0)} s hold; ${(per / 1024).toFixed(1)} KiB per connection`,
     `  alive after the hold: ${fmt(r.aliveAfterHold)} of ${fmt(r.connected)} (each answered at least ${r.minPongs} keepalive pings)`,
-    `  production hashes (scrypt N=2^15), ${r.prodSample.n} gateways: provisioned in ${r.prodSample.provisionSeconds.toFixed(1)} s, ${r.prodSample.connected} connected in ${r.prodSample.connectSeconds.toFixed(1)} s (${(r.prodSample.connected / r.prodSample.connectSeconds).toFixed(1)}/s)`,
+    `  chosen-password hashes (scrypt N=2^15), ${r.prodSample.n} gateways: provisioned in ${r.prodSample.provisionSeconds.toFixed(1)} s, ${r.prodSample.connected} connected in ${r.prodSample.connectSeconds.toFixed(1)} s (${(r.prodSample.connected / r.prodSample.connectSeconds).toFixed(1)}/s)`,
   ];
   console.log(lines.join('\n'));
 }

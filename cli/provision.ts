@@ -30,7 +30,8 @@ export async function provisionGateway(a: {
     await store.registry.putGateway({
       id: a.gatewayId,
       siteId: a.siteId,
-      secretHash: await hashPassword(password),
+      // a generated secret gets the cheaper work factor (lib/passwords.ts): reconnect storms are logins
+      secretHash: await hashPassword(password, a.password === undefined ? 'generated' : 'chosen'),
     });
   } finally {
     await store.close();

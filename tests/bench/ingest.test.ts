@@ -7,7 +7,7 @@ import { benchGateways, runLoad, sqliteCounter } from '../../bench/ingest-load.j
 import { lightHash, provisionMany, startCentralProc } from '../../bench/ingest-setup.js';
 import { throughputParts } from '../../bench/ingest-throughput.js';
 import { liteConnect } from '../../bench/mqtt-lite.js';
-import { verifyPassword } from '../../lib/passwords.js';
+import { randomSecret, verifyPassword } from '../../lib/passwords.js';
 import { haveMosquitto } from '../../lib/testkit/mosquitto.js';
 import { postgresUnavailable } from '../../lib/testkit/postgres.js';
 import { requireBuild, tempDir } from '../helpers/procs.js';
@@ -68,17 +68,18 @@ describe('bench:ingest parts at a tiny size, real central processes', () => {
   const dir = tempDir('cw-test-bench-ingest-');
   afterAll(() => dir.cleanup());
 
-  it('light hashes verify through the production verifier', async () => {
-    const h = await lightHash('a-gateway-secret');
+  it('light hashes are the production hashes of generated secrets', async () => {
+    const secret = randomSecret(18);
+    const h = await lightHash(secret);
     expect(h).toMatch(/^scrypt\$1024\$8\$1\$/);
-    expect(await verifyPassword('a-gateway-secret', h)).toBe(true);
-    expect(await verifyPassword('another-secret', h)).toBe(false);
+    expect(await verifyPassword(secret, h)).toBe(true);
+    expect(await verifyPassword(randomSecret(18), h)).toBe(false);
   });
 
   it('(a) counts every published event as a row in the embedded central store', async () => {
     requireBuild();
     const dataDir = join(dir.path, 'a');
-    const gws = benchGateways(3, (i) => `bench-secret-${i}-xxxx`);
+    const gws = benchGateways(3, () => randomSecret(18));
     await provisionMany({ dataDir }, gws, { light: true });
     const central = await startCentralProc(dir.path, 'central-a', { dataDir });
     try {
@@ -137,7 +138,11 @@ describe('bench:ingest parts at a tiny size, real central processes', () => {
     for (const r of [e.central, x.one, x.two]) {
       expect(r).toMatchObject({ sent: 50, acked: 50, arrived: 50, complete: true });
       expect(r.cpuMs).toBeGreaterThan(0);
+      expect(r.clientCpuMs).toBeGreaterThan(0);
     }
+    // the central's main thread, not the bare broker's: a share of one core
+    expect(e.central.mainBusy).toBeGreaterThan(0);
+    expect(e.central.mainBusy).toBeLessThanOrEqual(1.05);
     expect(e.baseline).toBeGreaterThan(0);
     expect(x.baseline).toBeGreaterThan(0);
     expect(parts.rows).toHaveLength(6);
