@@ -36,6 +36,7 @@ const BENCHES: Bench[] = [
   },
   { name: 'alerts', script: 'alerts.js', env: { BENCH_ALERTS_DEADLINE_S: '300' }, boundS: 360 },
   { name: 'ingest', script: 'ingest.js', env: {}, boundS: 600 },
+  { name: 'store', script: 'store.js', env: { STORE_EVENTS: '20000' }, boundS: 120 },
   { name: 'recording', script: 'recording.js', env: {}, boundS: 600 },
   { name: 'soak', script: 'soak.js', env: { SOAK_MINUTES: '2', SOAK_DRAIN_S: '60' }, boundS: 480 },
   { name: 'fuzz', script: 'fuzz.js', env: { FUZZ_RUNS: '5000', FUZZ_SECONDS: '20' }, boundS: 600 },

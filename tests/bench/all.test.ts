@@ -4,7 +4,17 @@ import { BENCHES, pick } from '../../bench/all.js';
 describe('npm run bench: choosing benchmarks', () => {
   it('runs every benchmark by default, each with a time bound', () => {
     const names = pick(BENCHES, undefined, undefined).map((b) => b.name);
-    expect(names).toEqual(['latency', 'backlog', 'panels', 'alerts', 'ingest', 'recording', 'soak', 'fuzz']);
+    expect(names).toEqual([
+      'latency',
+      'backlog',
+      'panels',
+      'alerts',
+      'ingest',
+      'store',
+      'recording',
+      'soak',
+      'fuzz',
+    ]);
     for (const b of BENCHES) expect(b.boundS).toBeGreaterThan(0);
   });
 
