@@ -74,7 +74,10 @@ provision
   .requiredOption('--gateway <id>', 'gateway id (its MQTT user name and client id)')
   .option('--site-name <name>', 'site display name')
   .option('--region <region>', 'region path')
-  .option('--password <secret>', 'use this secret instead of a generated one')
+  .option(
+    '--password <secret>',
+    'use this secret instead of a generated one (hashed at the full scrypt cost: slower logins)',
+  )
   .option('--data-dir <dir>', 'central data directory', 'data/central')
   .action(async (f) => {
     const r = await provisionGateway({
