@@ -42,6 +42,8 @@ export type ParsedTopic =
 const parsed = new Map<string, ParsedTopic | null>();
 /** Bound of `parsed`; a gateway publishing to ever new topics only makes it start over. */
 const PARSED_MAX = 4096;
+/** Longer topics are parsed each time, never kept: no carewatch topic comes near (ids are at most 64). */
+const PARSED_KEEP_CHARS = 256;
 
 /**
  * Parses a concrete (wildcard-free) topic; null when it is not a carewatch
@@ -51,6 +53,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
   const known = parsed.get(topic);
   if (known !== undefined) return known;
   const t = parseFresh(topic);
+  if (topic.length > PARSED_KEEP_CHARS) return t === null ? null : Object.freeze(t);
   if (parsed.size >= PARSED_MAX) parsed.clear();
   parsed.set(topic, t === null ? null : Object.freeze(t));
   return t;

@@ -53,6 +53,9 @@ describe('topics', () => {
       expect(parseTopic(`carewatch/v1/sites/${site}/nope`)).toBeNull();
     }
     expect(parseTopic(t)).toEqual({ siteId: 's-memo', type: 'channel', channel: 'events' });
+    // a topic too long to be a carewatch one takes the path that is not remembered, and is still refused
+    const long = `carewatch/v1/sites/${'x'.repeat(300)}/events`;
+    expect(parseTopic(long)).toBeNull();
   });
 
   it('never throws on arbitrary strings', () => {
