@@ -9,8 +9,9 @@ export interface StoredEventNotice {
   gatewayId: string | null;
   receivedAt: number;
   /**
-   * Set when the safety net announces a stored event again (central/redeliver.ts): modules that
-   * apply an event once ignore nothing, but counters of arrivals (the time series) skip it.
+   * Set when the safety net announces a stored event again (central/redeliver.ts). Modules that
+   * apply each event once handle it like any notice (a repeat changes nothing); counters of
+   * arrivals (the time series) skip it, having counted the event when it arrived.
    */
   redelivered?: true;
 }
