@@ -109,6 +109,8 @@ export async function runLoad(o: {
   deadlineMs: number;
   seqBase?: number;
   pollMs?: number;
+  /** Called when the clock starts (connected, payloads built) and when it stops: CPU readings go here. */
+  mark?: (at: 'start' | 'end') => void;
 }): Promise<LoadResult> {
   const clients: MqttClient[] = [];
   try {
@@ -127,6 +129,7 @@ export async function runLoad(o: {
     const before = o.counter ? await o.counter.read() : 0;
     let acked = 0;
     let failed = 0;
+    o.mark?.('start');
     const t0 = performance.now();
     let ackAt = Number.NaN;
     const allAcked = new Promise<void>((resolveAll) => {
@@ -165,6 +168,7 @@ export async function runLoad(o: {
         await new Promise((r) => setTimeout(r, o.pollMs ?? 50));
       }
     }
+    o.mark?.('end');
     const seconds = (end - t0) / 1000;
     if (failed) throw new Error(`${failed} publishes failed`);
     return {

@@ -31,7 +31,7 @@ export interface ThroughputSettings {
   log: (line: string) => void;
 }
 
-/** `cpuMs`: the broker's or central's CPU per event (every thread); `clientCpuMs`: this process's (the publishers and the row counter); `mainBusy`: the share of one core its main thread used. */
+/** Over the measured window (first publish until the last event arrived): `cpuMs`, the broker's or central's CPU per event (every thread); `clientCpuMs`, this process's (the publishers and the row counter); `mainBusy`, the share of one core the broker's or central's main thread used. */
 export type Measured = LoadResult & { cpuMs: number; clientCpuMs: number; mainBusy: number };
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -62,23 +62,28 @@ export function throughputParts(s: ThroughputSettings) {
     const counter = o.counter ? await o.counter() : undefined;
     const cpu = () => (o.pids ?? []).reduce((sum, pid) => sum + cpuOf(pid), 0);
     try {
-      const cpu0 = cpu();
-      const own0 = process.cpuUsage();
       // the first process's main thread (its own id is the process id): the event loop's share
       const main = o.pids?.[0];
-      const main0 = main === undefined ? 0 : cpuOf(main, main);
+      // read when the clock starts and stops (connections made, payloads built): the publishing only
+      let at0 = { cpu: 0, own: process.cpuUsage(), main: 0 };
+      let at1 = { cpu: 0, own: { user: 0, system: 0 }, main: 0 };
       const loaded = await runLoad({
         ...base,
         perGateway: s.perGateway,
         seqBase: 1_000_000,
         ...(counter ? { counter } : {}),
+        mark: (at) => {
+          const cpuNow = cpu();
+          const mainNow = main === undefined ? 0 : cpuOf(main, main);
+          if (at === 'start') at0 = { cpu: cpuNow, own: process.cpuUsage(), main: mainNow };
+          else at1 = { cpu: cpuNow, own: process.cpuUsage(at0.own), main: mainNow };
+        },
       });
-      const own = process.cpuUsage(own0);
       const r = {
         ...loaded,
-        cpuMs: ((cpu() - cpu0) * 1000) / loaded.sent,
-        clientCpuMs: (own.user + own.system) / 1000 / loaded.sent,
-        mainBusy: main === undefined ? 0 : (cpuOf(main, main) - main0) / loaded.seconds,
+        cpuMs: ((at1.cpu - at0.cpu) * 1000) / loaded.sent,
+        clientCpuMs: (at1.own.user + at1.own.system) / 1000 / loaded.sent,
+        mainBusy: (at1.main - at0.main) / loaded.seconds,
       };
       s.log(
         `  ${label}: ${fmt(r.rate)} events/s (${r.arrived}/${r.sent} in ${r.seconds.toFixed(2)} s; ` +

@@ -11,7 +11,8 @@ export interface StoredEventNotice {
   /**
    * Set when the safety net announces a stored event again (central/redeliver.ts). Modules that
    * apply each event once handle it like any notice (a repeat changes nothing); counters of
-   * arrivals (the time series) skip it, having counted the event when it arrived.
+   * arrivals (the time series) skip it: they counted the event when it arrived, unless that first
+   * notice was lost (the series counts arrivals as announced; the events table is the record).
    */
   redelivered?: true;
 }

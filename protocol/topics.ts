@@ -40,10 +40,13 @@ export type ParsedTopic =
 
 /** Topics parsed lately: a central sees a few per site, each on every message (ACL, router, validation). */
 const parsed = new Map<string, ParsedTopic | null>();
-/** Bound of `parsed`; a gateway publishing to ever new topics only makes it start over. */
-const PARSED_MAX = 4096;
-/** Longer topics are parsed each time, never kept: no carewatch topic comes near (ids are at most 64). */
-const PARSED_KEEP_CHARS = 256;
+/**
+ * Bound of `parsed`: room for the 4–5 topics each of 6,000+ sites publishes on; past it the memo
+ * starts over (a gateway publishing to ever new topics costs at most the bound, about 10 MiB).
+ */
+const PARSED_MAX = 32_768;
+/** Longer topics are parsed each time, never kept: the longest carewatch topic (a reply, ids of 64) has 158. */
+const PARSED_KEEP_CHARS = 160;
 
 /**
  * Parses a concrete (wildcard-free) topic; null when it is not a carewatch
