@@ -38,6 +38,11 @@ export interface RampOptions {
   gatewayReadyS?: number;
   /** In-process mode only: the recorder's list poll interval (what-if; the gateway uses the default). */
   pollMs?: number;
+  /**
+   * Gateway mode: stream URLs with a user name and password, so each ffmpeg reads its input
+   * through the 0600 ffconcat script (the sources accept any credentials).
+   */
+  cameraAuth?: boolean;
   log: (line: string) => void;
 }
 

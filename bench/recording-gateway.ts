@@ -70,7 +70,8 @@ export async function rampGateway(o: RampOptions): Promise<StepResult[]> {
     for (let n = 0; n < o.max; ) {
       const add = Math.min(o.step, o.max - n);
       const src = await startSources(o.clip, add, `b${sources.length}c`);
-      for (let i = 0; i < add; i++) urls.push(`rtsp://127.0.0.1:${src.port}/b${sources.length}c${i}`);
+      const auth = o.cameraAuth ? 'bench:bench-camera-secret@' : '';
+      for (let i = 0; i < add; i++) urls.push(`rtsp://${auth}127.0.0.1:${src.port}/b${sources.length}c${i}`);
       sources.push(src);
       n += add;
       const ids = urls.map((_, i) => `cam-${i}`);

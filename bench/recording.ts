@@ -17,6 +17,7 @@
  *   SWEEP_CAMERAS (64) SWEEP_SEGMENT_S (10) SWEEP_EXPIRE_MIN (10: minutes per camera;
  *   1440 = a day) SWEEP_KEPT (1000000,2000000) SWEEP_ROUNDS (3) BENCH_PARTS (cameras,sweep)
  *   REC_GATEWAY_READY_S (90) REC_POLL_MS (inprocess only: what-if list poll interval)
+ *   REC_CAMERA_AUTH (0; 1: gateway mode, stream URLs with credentials, read through ffconcat scripts)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -49,6 +50,7 @@ const MODE = process.env.REC_MODE ?? 'gateway';
 if (MODE !== 'gateway' && MODE !== 'inprocess') throw new Error('REC_MODE must be gateway or inprocess');
 const READY_S = env('REC_GATEWAY_READY_S', 90);
 const POLL_MS = process.env.REC_POLL_MS ? env('REC_POLL_MS', 500) : undefined;
+const CAMERA_AUTH = process.env.REC_CAMERA_AUTH === '1';
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'cameras,sweep').split(','));
 
 const log = (line: string) => console.log(line);
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
   try {
     if (PARTS.has('cameras')) {
       log(
-        `(a)+(b) cameras per gateway (${MODE}): ${SIZE} ${FPS} fps ${BITRATE} kbit/s, ${REC_SEGMENT_S} s segments, ${REC_HOLD_S} s window per step`,
+        `(a)+(b) cameras per gateway (${MODE}): ${SIZE} ${FPS} fps ${BITRATE} kbit/s, ${REC_SEGMENT_S} s segments, ${REC_HOLD_S} s window per step${CAMERA_AUTH ? ', URLs with credentials (ffconcat scripts)' : ''}`,
       );
       // Children (gateway, central, sources) log warnings only: stalls and exits are what the ramp reads.
       process.env.CAREWATCH_LOG_LEVEL ??= 'warn';
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
         holdS: REC_HOLD_S,
         gatewayReadyS: READY_S,
         pollMs: POLL_MS,
+        cameraAuth: CAMERA_AUTH,
         log,
       });
       out.push(...cameraSummary(steps));
