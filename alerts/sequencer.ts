@@ -1,5 +1,12 @@
 import type { StoredEventNotice } from '../central/bus.js';
 import type { Clock } from '../lib/clock.js';
+import { errorMessage } from '../lib/errors.js';
+import { logger } from '../lib/logger.js';
+
+const log = logger('alerts:sequencer');
+
+/** How soon a device's events are looked at again after the store could not be asked. */
+export const SEQUENCER_RETRY_MS = 1000;
 
 interface Waiting {
   seq: number;
@@ -70,18 +77,26 @@ export class DeviceSequencer {
           return;
         }
         const { siteId, deviceId } = head.notice.envelope;
-        const last = await this.deps.lastProcessedSeq(siteId, deviceId);
+        let last: number | null;
+        try {
+          last = await this.deps.lastProcessedSeq(siteId, deviceId);
+        } catch (err) {
+          // the store is unreachable (a database restart, a network cut): the events wait here and
+          // are looked at again; a rejection escaping this loop ended the process
+          log.warn(
+            { err: errorMessage(err), site: siteId, device: deviceId, waiting: list.length },
+            'could not ask the store for the device order; trying again',
+          );
+          this.later(key, SEQUENCER_RETRY_MS);
+          return;
+        }
         // an earlier event may have arrived while the store was asked: decide again for the new head
         // (taking the first element now would drop that event and run this one twice)
         if (list[0] !== head) continue;
         const inOrder = last === null ? head.seq === 0 : head.seq <= last + 1;
         const waited = this.deps.clock.now() - head.since;
         if (!inOrder && waited < this.deps.windowMs) {
-          this.timers.get(key)?.cancel();
-          this.timers.set(
-            key,
-            this.deps.clock.setTimeout(() => void this.pump(key), Math.min(100, this.deps.windowMs - waited)),
-          );
+          this.later(key, Math.min(100, this.deps.windowMs - waited));
           return;
         }
         list.shift();
@@ -90,5 +105,13 @@ export class DeviceSequencer {
     } finally {
       this.running.delete(key);
     }
+  }
+
+  private later(key: string, ms: number): void {
+    this.timers.get(key)?.cancel();
+    this.timers.set(
+      key,
+      this.deps.clock.setTimeout(() => void this.pump(key), ms),
+    );
   }
 }

@@ -80,6 +80,14 @@ export function tx<T>(pool: Pool, fn: (c: Client) => Promise<T>): Promise<T> {
   return retrying(async () => {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // The pool listens for errors on idle clients only: a checked-out client whose connection dies
+    // (server restart, network cut) emits 'error', and with no listener that ended the process.
+    // The query in flight rejects on its own; this only keeps the client from being reused.
+    const onError = (err: Error) => {
+      broken ??= err;
+      log.warn({ err: errorMessage(err) }, 'PostgreSQL connection lost inside a transaction');
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(client);
@@ -93,6 +101,7 @@ export function tx<T>(pool: Pool, fn: (c: Client) => Promise<T>): Promise<T> {
       }
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   });

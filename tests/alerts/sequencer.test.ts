@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DeviceSequencer } from '../../alerts/sequencer.js';
+import { DeviceSequencer, SEQUENCER_RETRY_MS } from '../../alerts/sequencer.js';
 import type { StoredEventNotice } from '../../central/bus.js';
 import { ManualClock } from '../../lib/clock.js';
 import { buildEnvelope } from '../../protocol/index.js';
@@ -39,6 +39,40 @@ function harness(windowMs: number, ask: (answer: () => number | null) => Promise
 const flush = () => new Promise((r) => setImmediate(r));
 
 describe('DeviceSequencer', () => {
+  it('keeps the events when the store cannot be asked, and goes on once it answers again', async () => {
+    let down = true;
+    let asked = 0;
+    const h = harness(3000, async (a) => {
+      asked++;
+      if (down) throw new Error('Connection terminated unexpectedly');
+      return a();
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      h.seq.push(notice(0));
+      h.seq.push(notice(1));
+      await flush();
+      expect(h.processed).toEqual([]);
+      expect(h.seq.waiting).toBe(2);
+      h.clock.advance(SEQUENCER_RETRY_MS); // still down: asked again, still waiting
+      await flush();
+      expect(asked).toBeGreaterThanOrEqual(2);
+      expect(h.seq.waiting).toBe(2);
+      down = false;
+      h.clock.advance(SEQUENCER_RETRY_MS);
+      await flush();
+      await flush();
+      expect(h.processed.map((p) => p.seq)).toEqual([0, 1]);
+      expect(h.seq.waiting).toBe(0);
+      await new Promise((r) => setTimeout(r, 10));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('passes events straight through with no window', async () => {
     const h = harness(0, async (a) => a());
     for (const s of [3, 1, 2]) h.seq.push(notice(s));
