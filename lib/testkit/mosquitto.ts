@@ -75,7 +75,8 @@ export async function startMosquitto(
   };
   const down = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const c = child;
-    if (!c || c.exitCode !== null) return;
+    // killed by a signal, a process has no exit code: without the second check a restart after kill('SIGKILL') waited for ever
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((r) => {
       c.once('exit', () => r());
       c.kill(signal);
