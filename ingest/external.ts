@@ -160,7 +160,8 @@ export class ExternalIngest {
     return {
       clientId,
       clean: false,
-      reconnectPeriod: 1000,
+      // back before the gateways (1 s): after a broker restart their messages find the group subscribed again
+      reconnectPeriod: 250,
       keepalive: 30,
       ...(config.username ? { username: config.username } : {}),
       ...(password ? { password } : {}),
@@ -180,6 +181,8 @@ export class ExternalIngest {
   }> {
     const { router } = this.deps;
     let inHandler = 0;
+    /** This side dropped the connection (a message it could not handle): the broker kept running. */
+    let droppedHere = false;
     let handled = 0;
     let lastMessageAt = Date.now();
     const client = mqtt.connect(this.deps.config.url, this.options(clientId));
@@ -230,6 +233,7 @@ export class ExternalIngest {
             { err, topic, clientId },
             'message not handled; dropping the connection so the broker redelivers it',
           );
+          droppedHere = true;
           client.stream.destroy();
         },
       );
@@ -245,10 +249,35 @@ export class ExternalIngest {
         client.once('error', reject);
       });
       if (subscribe) {
-        const granted = await client.subscribeAsync(this.filters(), { qos: 1 });
-        const refused = granted.filter((g) => g.qos === 128);
-        if (refused.length)
-          throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+        // Renewed whenever the broker kept the session and may have restarted since: Mosquitto 2.0
+        // restores a persistent session after a restart without its shared subscriptions, yet answers
+        // "session present", so the instance heard nothing again while the gateways' messages found no
+        // subscriber (measured: every call after a broker restart lost, tests/scale/broker-restart).
+        // Not after a drop of our own (the broker kept the subscription): renewing then leaves the
+        // group without this member for a moment, and while the store is down every consumer
+        // drops and comes back again and again (tests/scale/store-outage lost calls that way).
+        await this.subscribe(client, sessionPresent);
+        client.on('connect', (connack) => {
+          const renew = connack.sessionPresent && !droppedHere;
+          droppedHere = false;
+          if (!renew && connack.sessionPresent) return;
+          this.subscribe(client, renew).then(
+            () => log.info({ clientId, renewed: renew }, 'reconnected to the broker; subscribed'),
+            (err: Error) => {
+              this.deps.metrics
+                .counter(
+                  'carewatch_ingest_resubscribe_failures_total',
+                  'subscriptions not renewed after a reconnect',
+                )
+                .inc();
+              log.error(
+                { err: err.message, clientId },
+                'subscriptions not renewed after a reconnect; reconnecting',
+              );
+              client.stream.destroy(); // not droppedHere: the next connect renews again
+            },
+          );
+        });
       }
     } catch (err) {
       client.end(true);
@@ -261,6 +290,20 @@ export class ExternalIngest {
       lastMessageAt: () => lastMessageAt,
       handled: () => handled,
     };
+  }
+
+  /**
+   * Subscribes the group filters. `renew`: unsubscribe first. A SUBSCRIBE for a filter the session
+   * holds already changes nothing in Mosquitto, not even a shared subscription it lost in a restart
+   * (and MQTT.js does not send one for a filter it has seen subscribed); an UNSUBSCRIBE keeps what
+   * is queued for the session, and the SUBSCRIBE after it puts the session back in the group.
+   */
+  private async subscribe(client: MqttClient, renew: boolean): Promise<void> {
+    if (renew) await client.unsubscribeAsync(this.filters());
+    const granted = await client.subscribeAsync(this.filters(), { qos: 1 });
+    const refused = granted.filter((g) => g.qos === 128);
+    if (refused.length)
+      throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
   }
 
   private async refreshGateways(): Promise<void> {
